@@ -1,0 +1,1 @@
+"""salesbot: a Telegram assistant that is a sales team's CRM."""

@@ -1,0 +1,153 @@
+"""The python-telegram-bot Application: what a handler gets (``BotContext``), what the
+application carries (``Deps``), and how it is built for Telegram, a self-hosted Bot API server
+or the local emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+    JobQueue,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.db import Database, describe_url
+from bot.rendering import Renderer
+from bot.services.people import Actor
+from bot.settings import Settings
+from models import utcnow
+
+logger = logging.getLogger("salesbot")
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+@dataclass
+class Deps:
+    """What every handler needs besides the update: settings, database, texts and a clock."""
+
+    settings: Settings
+    db: Database
+    renderer: Renderer = field(default_factory=Renderer)
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context, plus the person behind the update (set by the access gate)."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.actor: Actor | None = None
+
+    @property
+    def deps(self) -> Deps:
+        return cast(SalesbotApplication, self.application).deps
+
+    @property
+    def me(self) -> Actor:
+        """The registered person behind this update; handlers after the gate may rely on it."""
+        if self.actor is None:
+            raise RuntimeError("handler reached without a registered user")
+        return self.actor
+
+
+class SalesbotApplication(
+    Application[
+        ExtBot[None],
+        BotContext,
+        dict[Any, Any],
+        dict[Any, Any],
+        dict[Any, Any],
+        JobQueue[BotContext],
+    ]
+):
+    """The Application, counting processed updates so a driver can wait for the bot's answer."""
+
+    def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deps = deps
+        self.handler_errors: list[BaseException] = []
+        self._last_processed = 0
+        self._progress = asyncio.Condition()
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update):
+                async with self._progress:
+                    self._last_processed = max(self._last_processed, update.update_id)
+                    self._progress.notify_all()
+
+    async def wait_processed(self, update_id: int) -> None:
+        """Wait until the update ``update_id`` (and every earlier one) has been handled."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._last_processed >= update_id)
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from bot.handlers.menu import publish_all_menus
+
+    app = cast(SalesbotApplication, application)
+    await publish_all_menus(app)
+    logger.info(
+        "salesbot ready: @%s, database %s, polling for updates",
+        app.bot.username,
+        describe_url(app.deps.db.url),
+    )
+
+
+def build_application(
+    deps: Deps,
+    *,
+    token: str,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+) -> SalesbotApplication:
+    """The bot, wired with every handler, talking to ``base_url`` (default: the settings)."""
+    from bot.handlers import register_handlers
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url or deps.settings.telegram_api_url)
+        .base_file_url(base_file_url or deps.settings.file_url)
+        .application_class(SalesbotApplication, {"deps": deps})
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(False)
+        .post_init(_post_init)
+    )
+    application = cast(SalesbotApplication, builder.build())
+    with warnings.catch_warnings():
+        # Our conversations are per chat and user on purpose; buttons carry their own ids.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        register_handlers(application)
+    return application

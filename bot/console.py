@@ -1,0 +1,217 @@
+"""``python main.py --console``: chat with the real bot in a terminal, without a Telegram token.
+
+The same Application runs against the in-process Bot API emulator on a seeded demo database.
+You type as a chosen demo person; the bot's messages are printed with their buttons numbered:
+type the number to press one. Lines starting with ``:`` are console commands (``:help``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import Deps
+from bot.db import Database
+from bot.demo import DEMO_ADMIN, DEMO_PEOPLE, DemoPerson, seed_demo_company
+from bot.emulator import BotMessage, SimUser
+from bot.local import LocalBot
+from bot.settings import Settings
+
+CONSOLE_HELP = """\
+Console commands:
+  <text>          send a message (commands too: /help)
+  <number>        press that button of the last message
+  \\<text>         send text literally, even a number (\\2 sends "2")
+  :as <who>       talk as another demo person (admin, director, manager, rep1, rep2)
+  :who            list the demo people
+  :location LAT LON   share a location
+  :quit           leave (Ctrl-D works too)"""
+
+
+class Console:
+    def __init__(self, bot: LocalBot, output: TextIO) -> None:
+        self.bot = bot
+        self.output = output
+        self.person: DemoPerson = DEMO_ADMIN
+        self.user: SimUser | None = None
+        self.seen: dict[tuple[int, int], tuple[int, bool]] = {}
+        self.choices: list[Callable[[], Awaitable[object]]] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.output, flush=True)
+
+    def become(self, person: DemoPerson) -> None:
+        self.person = person
+        self.user = self.bot.emulator.user(
+            person.telegram_id, person.first_name, last_name=person.last_name, language_code="en"
+        )
+        self.choices = []
+        self.say(f"-- you are now {person.full_name} ({person.role.value}) --")
+
+    def show_new(self) -> None:
+        """Print every bot message (or edit of one) not shown yet, numbering the buttons."""
+        assert self.user is not None
+        for message in self.user.messages:
+            key = (self.user.id, message.message_id)
+            state = (message.edits, message.deleted)
+            if self.seen.get(key) == state:
+                continue
+            first_time = key not in self.seen
+            self.seen[key] = state
+            if message.deleted:
+                continue
+            self.print_message(message, edited=not first_time)
+
+    def print_message(self, message: BotMessage, *, edited: bool) -> None:
+        marker = "bot (edited)>" if edited else "bot>"
+        body = message.text
+        if message.kind == "document":
+            body = f"[document {message.filename}, {len(message.document or b'')} bytes] {body}"
+        elif message.kind == "photo":
+            body = f"[picture] {body}"
+        elif message.kind == "location":
+            body = f"[location {message.latitude}, {message.longitude}]"
+        self.say(f"{marker} " + body.replace("\n", "\n     "))
+        buttons = message.buttons()
+        if buttons:
+            self.choices = []
+            for number, button in enumerate(buttons, start=1):
+                self.say(f"     [{number}] {button.text}")
+                self.choices.append(self._presser(button.callback_data or button.text, message))
+        keyboard = self.user.reply_keyboard if self.user else None
+        if keyboard:
+            start = len(self.choices)
+            reply_buttons = [key for row in keyboard for key in row]
+            for offset, key in enumerate(reply_buttons, start=1):
+                self.say(f"     [{start + offset}] ({key.get('text', '')})")
+                self.choices.append(self._reply_button(key))
+
+    def _presser(self, data: str, message: BotMessage) -> Callable[[], Awaitable[object]]:
+        return lambda: self.bot.press(self._user(), data, message)
+
+    def _reply_button(self, button: dict[str, object]) -> Callable[[], Awaitable[object]]:
+        text = str(button.get("text", ""))
+        if button.get("request_location"):
+            return lambda: self._settled(self._user().send_location(31.2304, 121.4737))
+        return lambda: self.bot.send(self._user(), text)
+
+    async def _settled(self, sent: Awaitable[int]) -> None:
+        await self.bot.settle(await sent)
+
+    def _user(self) -> SimUser:
+        assert self.user is not None
+        return self.user
+
+    async def handle(self, line: str) -> bool:
+        """Act on one typed line; False means leave."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if line.startswith(":"):
+            return await self.console_command(line[1:].split())
+        if line.strip().isdigit() and self.choices:
+            index = int(line.strip()) - 1
+            if not 0 <= index < len(self.choices):
+                self.say(f"-- there is no button {index + 1} --")
+                return True
+            await self.choices[index]()
+        else:
+            text = line[1:] if line.startswith("\\") else line
+            await self.bot.send(self._user(), text)
+        self.show_new()
+        return True
+
+    async def console_command(self, words: list[str]) -> bool:
+        command = words[0].lower() if words else "help"
+        if command in {"q", "quit", "exit"}:
+            return False
+        if command == "who":
+            for person in DEMO_PEOPLE:
+                self.say(f"  {person.key:<9} {person.full_name} ({person.role.value})")
+        elif command == "as" and len(words) == 2:
+            chosen = find_person(words[1])
+            if chosen is None:
+                self.say("-- no such demo person; :who lists them --")
+            else:
+                self.become(chosen)
+        elif command == "location" and len(words) == 3:
+            try:
+                latitude, longitude = float(words[1]), float(words[2])
+            except ValueError:
+                self.say("-- :location needs two numbers, like :location 31.23 121.47 --")
+                return True
+            await self._settled(self._user().send_location(latitude, longitude))
+            self.show_new()
+        else:
+            self.say(CONSOLE_HELP)
+        return True
+
+
+def find_person(key: str) -> DemoPerson | None:
+    key = key.strip().lower()
+    for number, person in enumerate(DEMO_PEOPLE, start=1):
+        if key in {person.key, str(number), person.first_name.lower()}:
+            return person
+    return None
+
+
+async def _read_line(stream: TextIO) -> str | None:
+    line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+    return line if line else None
+
+
+async def run_console(
+    settings: Settings,
+    *,
+    database_path: Path,
+    person_key: str | None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> int:
+    """Run the console session; returns the process exit code."""
+    settings = settings.model_copy(
+        update={"admin_telegram_ids": settings.admin_telegram_ids | {DEMO_ADMIN.telegram_id}}
+    )
+    db = Database(f"sqlite:///{database_path}")
+    db.upgrade()
+    deps = Deps(settings=settings, db=db)
+    with db.session() as session:
+        seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
+    bot = LocalBot(deps)
+    console = Console(bot, stdout)
+    await bot.start()
+    try:
+        console.say(
+            f"salesbot console: demo database {database_path}"
+            + (" (new demo company)" if seeded else "")
+            + f", bot @{bot.emulator.bot_username}. Type :help for console commands."
+        )
+        person = find_person(person_key) if person_key else None
+        while person is None:
+            console.say(
+                "Who are you? "
+                + ", ".join(
+                    f"{n}. {p.full_name} ({p.role.value})" for n, p in enumerate(DEMO_PEOPLE, 1)
+                )
+            )
+            stdout.write("number> ")
+            stdout.flush()
+            answer = await _read_line(stdin)
+            if answer is None:
+                return 0
+            person = find_person(answer)
+        console.become(person)
+        while True:
+            stdout.write("you> ")
+            stdout.flush()
+            line = await _read_line(stdin)
+            if line is None or not await console.handle(line):
+                break
+        console.say("-- bye --")
+        return 0
+    finally:
+        await bot.stop()
+        db.dispose()

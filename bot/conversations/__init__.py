@@ -1,0 +1,1 @@
+"""Multi-step flows (python-telegram-bot ConversationHandlers) and what they share."""

@@ -1,0 +1,66 @@
+"""What every conversation shares: /cancel at any step, and a re-ask for input that does not fit
+the step (another command, a sticker, text where a button is expected)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import BotContext
+from bot.handlers.replies import alert, reply
+
+END = ConversationHandler.END
+
+
+def conversation_data(context: BotContext, name: str) -> dict[str, Any]:
+    """The scratch values of conversation ``name`` for this person (cleared when it ends)."""
+    data = context.user_data
+    assert data is not None
+    return data.setdefault(f"conversation:{name}", {})  # type: ignore[no-any-return]
+
+
+def clear_conversation_data(context: BotContext, name: str) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(f"conversation:{name}", None)
+
+
+async def _still_here(update: Update, context: BotContext) -> None:
+    if update.callback_query is not None:
+        await alert(update, context, "stale_button")
+        return
+    await reply(update, context, "still_in_conversation")
+
+
+def make_conversation(
+    name: str,
+    entry_points: Sequence[BaseHandler[Update, BotContext, Any]],
+    states: dict[object, list[BaseHandler[Update, BotContext, Any]]],
+) -> ConversationHandler[BotContext]:
+    """A conversation with the shared fallbacks: /cancel, then a re-ask for anything else."""
+
+    async def cancel(update: Update, context: BotContext) -> int:
+        clear_conversation_data(context, name)
+        await reply(update, context, "cancelled")
+        return END
+
+    return ConversationHandler(
+        entry_points=list(entry_points),
+        states=states,
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(filters.ALL, _still_here),
+            CallbackQueryHandler(_still_here),
+        ],
+        name=name,
+        allow_reentry=True,
+    )

@@ -1,0 +1,60 @@
+"""The access gate: runs before every other handler, finds the registered person behind the
+update, and stops strangers and deactivated accounts with the invite hint and nothing else."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.app import BotContext, SalesbotApplication
+from bot.handlers.menu import publish_menu
+from bot.handlers.replies import alert, reply
+from bot.services import people
+
+
+def _profile(update: Update) -> people.Profile | None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return people.Profile(
+        telegram_id=user.id,
+        full_name=user.full_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def _is_invite_link(update: Update) -> bool:
+    message = update.message
+    text = message.text if message and message.text else ""
+    parts = text.split()
+    return len(parts) == 2 and parts[0].split("@")[0] == "/start"
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    profile = _profile(update)
+    if profile is None or update.effective_chat is None or update.effective_chat.type != "private":
+        raise ApplicationHandlerStop
+    deps = context.deps
+    with deps.db.session() as session:
+        actor, changed = people.resolve_actor(
+            session,
+            profile,
+            admin_ids=deps.settings.admin_telegram_ids,
+            default_timezone=deps.settings.default_timezone,
+            now=deps.now(),
+        )
+    context.actor = actor
+    if actor is not None:
+        if changed:
+            app = context.application
+            assert isinstance(app, SalesbotApplication)
+            await publish_menu(app, actor.telegram_id, actor.role, actor.language)
+        return
+    if _is_invite_link(update):
+        return
+    if update.callback_query is not None:
+        await alert(update, context, "not_registered_alert")
+    else:
+        await reply(update, context, "not_registered")
+    raise ApplicationHandlerStop

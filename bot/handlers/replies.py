@@ -1,0 +1,109 @@
+"""How handlers answer: render a template in the reader's language and send or edit a message.
+
+Nothing here decides anything; it only turns a template name and values into Bot API calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.app import BotContext
+
+Button = tuple[str, str]  # (label, callback data)
+
+
+def reader_language(update: Update, context: BotContext) -> str | None:
+    if context.actor is not None:
+        return context.actor.language
+    user = update.effective_user
+    return user.language_code if user else None
+
+
+def label(update: Update, context: BotContext, name: str, /, *args: Any, **kwargs: Any) -> str:
+    return context.deps.renderer.label(reader_language(update, context), name, *args, **kwargs)
+
+
+def pager(update: Update, context: BotContext, page: int, pages: int, prefix: str) -> list[Button]:
+    """Previous/next buttons for page ``page`` of ``pages`` (callback ``prefix:N``)."""
+    row: list[Button] = []
+    if page > 0:
+        row.append((label(update, context, "previous"), f"{prefix}:{page - 1}"))
+    if page < pages - 1:
+        row.append((label(update, context, "next"), f"{prefix}:{page + 1}"))
+    return row
+
+
+def keyboard(rows: Iterable[Iterable[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+def render(update: Update, context: BotContext, template: str, /, **values: Any) -> str:
+    return context.deps.renderer.message(reader_language(update, context), template, **values)
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    template: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> None:
+    """Send a new message rendered from ``template`` to the chat of the update."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    text = render(update, context, template, **values)
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def show(
+    update: Update,
+    context: BotContext,
+    template: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> None:
+    """Answer a button press by replacing its message; answer a message with a new one."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        await reply(update, context, template, markup=markup, **values)
+        return
+    await query.answer()
+    text = render(update, context, template, **values)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def alert(update: Update, context: BotContext, label_name: str) -> None:
+    """A short pop-up answer to a button press (or a reply, for a message)."""
+    query = update.callback_query
+    text = label(update, context, label_name)
+    if query is not None:
+        await query.answer(text, show_alert=True)
+    elif update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode=None)
+
+
+def callback_parts(update: Update, prefix: str) -> list[str]:
+    """The fields of a ``prefix:a:b`` callback data after the prefix."""
+    query = update.callback_query
+    data = query.data if query and query.data else ""
+    return data.split(":")[1:] if data.startswith(prefix + ":") else []
+
+
+def int_part(parts: list[str], index: int) -> int | None:
+    try:
+        return int(parts[index])
+    except (IndexError, ValueError):
+        return None

@@ -1,0 +1,107 @@
+"""Every text the bot sends, rendered from ``bot/templates/<language>/``.
+
+Messages are ``.html`` templates (Telegram HTML, autoescaped); button labels are macros in
+``labels.txt`` (plain text: Telegram shows button text literally). A language without its own
+folder, or a template missing from it, falls back to English.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+FALLBACK_LANGUAGE = "en"
+MESSAGE_LIMIT = 4096
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shorten(text: str, limit: int = 500) -> str:
+    """Cut ``text`` to ``limit`` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def visible_length(html_text: str) -> int:
+    """How long Telegram counts an HTML text: tags removed, entities decoded, UTF-16 units."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def local_time(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant as the reader sees it, in their own time zone."""
+    return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR))]),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters["shorten"] = shorten
+    environment.filters["local_time"] = local_time
+    return environment
+
+
+class Renderer:
+    """Renders message templates and button labels in a reader's language."""
+
+    def __init__(self) -> None:
+        self.environment = _environment()
+        self.languages = {path.name for path in TEMPLATES_DIR.iterdir() if path.is_dir()} or {
+            FALLBACK_LANGUAGE
+        }
+
+    def language_for(self, language: str | None) -> str:
+        if not language:
+            return FALLBACK_LANGUAGE
+        base = language.lower().replace("_", "-")
+        if base in self.languages:
+            return base
+        base = base.split("-")[0]
+        return base if base in self.languages else FALLBACK_LANGUAGE
+
+    def _template_name(self, language: str | None, name: str) -> str:
+        chosen = self.language_for(language)
+        candidate = f"{chosen}/{name}"
+        try:
+            self.environment.get_template(candidate)
+        except TemplateNotFound:
+            return f"{FALLBACK_LANGUAGE}/{name}"
+        return candidate
+
+    def message(self, language: str | None, template_name: str, /, **context: Any) -> str:
+        """The HTML text of message template ``template_name`` (without the ``.html``)."""
+        name = template_name
+        template = self.environment.get_template(self._template_name(language, f"{name}.html"))
+        text = template.render(**context).strip()
+        visible = visible_length(text)
+        if visible > MESSAGE_LIMIT:
+            raise ValueError(f"template {name} rendered {visible} characters, over the limit")
+        return text
+
+    def label(self, language: str | None, name: str, /, *args: Any, **kwargs: Any) -> str:
+        """A button label: the macro ``name`` of ``labels.txt``, as plain text."""
+        template = self.environment.get_template(self._template_name(language, "labels.txt"))
+        macro = getattr(template.module, name)
+        return str(macro(*args, **kwargs)).strip()

@@ -1,0 +1,21 @@
+"""What each role may do: the commands offered in the menu and in /help."""
+
+from __future__ import annotations
+
+from models import Role
+
+PUBLIC_COMMANDS: tuple[str, ...] = ("start", "help")
+
+COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.REP: ("customers", "settings", "help", "cancel"),
+    Role.MANAGER: ("customers", "invite", "settings", "help", "cancel"),
+    Role.DIRECTOR: ("customers", "settings", "help", "cancel"),
+    Role.ADMIN: ("invite", "users", "customers", "settings", "help", "cancel"),
+}
+
+
+def commands_for(role: Role | None) -> tuple[str, ...]:
+    """The commands a person with ``role`` is offered; strangers get only the public ones."""
+    if role is None:
+        return PUBLIC_COMMANDS
+    return COMMANDS_BY_ROLE[role]

@@ -1,0 +1,94 @@
+"""Start salesbot: ``python main.py`` (long polling with TELEGRAM_BOT_TOKEN) or
+``python main.py --console`` (chat with it in the terminal, no token needed)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import InvalidToken, TelegramError
+
+from bot.app import ALLOWED_UPDATES, Deps, build_application
+from bot.console import run_console
+from bot.db import Database, describe_url
+from bot.settings import SettingsError, load_settings, require_token
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="salesbot", description=__doc__)
+    parser.add_argument(
+        "--console", action="store_true", help="chat with the bot in this terminal, no token"
+    )
+    parser.add_argument(
+        "--as", dest="person", help="console: the demo person to be (admin, manager, rep1, …)"
+    )
+    parser.add_argument(
+        "--demo-db",
+        type=Path,
+        default=Path("salesbot-demo.db"),
+        help="console: the demo SQLite database file (default: salesbot-demo.db)",
+    )
+    return parser.parse_args(argv)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A refused token is reported by main() in one line; drop the library's traceback of it.
+    logging.getLogger("telegram.ext").addFilter(_not_invalid_token)
+    logging.getLogger("telegram.ext._utils.networkloop").addFilter(_not_invalid_token)
+
+
+def _not_invalid_token(record: logging.LogRecord) -> bool:
+    return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"salesbot: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return _fail(str(error), 2)
+    if args.console:
+        logging.basicConfig(level=logging.WARNING)
+        return asyncio.run(
+            run_console(settings, database_path=args.demo_db, person_key=args.person)
+        )
+    try:
+        token = require_token(settings)
+    except SettingsError as error:
+        return _fail(str(error), 2)
+    _configure_logging()
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return _fail(f"cannot open the database {describe_url(settings.database_url)}: {reason}", 1)
+    application = build_application(Deps(settings=settings, db=db), token=token)
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    except InvalidToken:
+        return _fail("TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token", 2)
+    except TelegramError as error:
+        return _fail(f"cannot reach the Bot API at {settings.telegram_api_url}: {error}", 1)
+    finally:
+        db.dispose()
+    logging.getLogger("salesbot").info("salesbot stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Customers and their contact people: the base of the business records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import MONEY, UTCDateTime, utcnow
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    tier: str | None = Field(default=None, max_length=1)  # "A", "B" or "C"
+    industry: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+    payment_terms_days: int = Field(default=30)
+    credit_limit: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Contact(SQLModel, table=True):
+    """A person at a customer; may link their own Telegram chat to the bot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    name: str = Field(max_length=200)
+    title: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    birth_month: int | None = Field(default=None, ge=1, le=12)
+    birth_day: int | None = Field(default=None, ge=1, le=31)
+    birth_year: int | None = Field(default=None)
+    language: str | None = Field(default=None, max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    opted_in: bool = Field(default=False)
+    telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

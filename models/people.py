@@ -1,0 +1,67 @@
+"""People of the company: teams, users with their roles, and one-time invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a person is in the sales organisation; decides what they may see and do."""
+
+    REP = "rep"
+    MANAGER = "manager"
+    DIRECTOR = "director"
+    ADMIN = "admin"
+
+
+ROLE_TYPE = sa.Enum(
+    Role,
+    name="role",
+    native_enum=False,
+    length=16,
+    values_callable=lambda roles: [role.value for role in roles],
+)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    """A person who works with the bot (not a customer contact)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    full_name: str = Field(max_length=200)
+    username: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="en", max_length=16)
+    timezone: str = Field(max_length=64)
+    role: Role = Field(sa_type=ROLE_TYPE)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    is_active: bool = Field(default=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    """A single-use deep-link code that registers whoever opens it with a role and team."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    role: Role = Field(sa_type=ROLE_TYPE)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_by_id: int | None = Field(default=None, foreign_key="user.id")
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

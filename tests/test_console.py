@@ -1,0 +1,56 @@
+"""``python main.py --console`` as a person uses it: pick a demo person, chat, press buttons."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_process import ROOT, bot_env
+
+SCRIPT = """\
+4
+/help
+/customers
+:as admin
+/invite
+9
+1
+:who
+\\2
+:quit
+"""
+
+
+def test_scripted_console_session(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        input=SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "demo database demo.db (new demo company)" in out
+    assert "-- you are now Tom Chen (rep) --" in out
+    assert "What you can do (as sales rep)" in out
+    assert "/invite" not in out.split("-- you are now Alice Admin")[0]
+    # Tom's customers only, Chinese names included.
+    assert "Customers (6)" in out and "上海宏达机电有限公司" in out
+    assert "Pacific Steel Works" not in out
+    # The admin's invite: role buttons numbered, an unknown number refused, then a pick.
+    assert "Whom are you inviting? Choose their role:" in out
+    assert "[1] Sales rep" in out and "[4] Admin" in out
+    assert "-- there is no button 9 --" in out
+    assert "bot (edited)> Which team will the new sales rep be in?" in out
+    assert "[1] East China" in out
+    assert "rep1      Tom Chen (rep)" in out
+    # "\\2" is sent as text, not a button press: the team question re-asks.
+    assert out.rstrip().endswith("-- bye --")
+    assert "Please choose with the buttons above, or send /cancel." in out
+    assert (tmp_path / "demo.db").exists()
