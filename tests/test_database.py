@@ -56,3 +56,15 @@ def test_money_is_decimal(db: Database) -> None:
     assert customer.credit_limit == Decimal("12345.67")
     assert isinstance(customer.credit_limit, Decimal)
     assert customer.created_at.tzinfo is UTC or customer.created_at.utcoffset() == timedelta(0)
+
+
+def test_runs_on_the_selected_database(db: Database) -> None:
+    """TEST_DATABASE_URL picks PostgreSQL; without it the suite runs on SQLite files."""
+    import os
+
+    expected = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    assert db.engine.dialect.name == expected
+    if expected == "sqlite":
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
