@@ -16,7 +16,7 @@ from typing import TextIO
 from bot.app import Deps
 from bot.db import Database
 from bot.demo import DEMO_ADMIN, DEMO_PEOPLE, DemoPerson, seed_demo_company
-from bot.emulator import BotMessage, SimUser
+from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.settings import Settings
 
@@ -32,9 +32,10 @@ Console commands:
 
 
 class Console:
-    def __init__(self, bot: LocalBot, output: TextIO) -> None:
+    def __init__(self, bot: LocalBot, output: TextIO, *, echo: bool = False) -> None:
         self.bot = bot
         self.output = output
+        self.echo = echo
         self.person: DemoPerson = DEMO_ADMIN
         self.user: SimUser | None = None
         self.seen: dict[tuple[int, int], tuple[int, bool]] = {}
@@ -45,9 +46,7 @@ class Console:
 
     def become(self, person: DemoPerson) -> None:
         self.person = person
-        self.user = self.bot.emulator.user(
-            person.telegram_id, person.first_name, last_name=person.last_name, language_code="en"
-        )
+        self.user = demo_chat(self.bot, person)
         self.choices = []
         self.say(f"-- you are now {person.full_name} ({person.role.value}) --")
 
@@ -74,7 +73,10 @@ class Console:
             body = f"[picture] {body}"
         elif message.kind == "location":
             body = f"[location {message.latitude}, {message.longitude}]"
-        self.say(f"{marker} " + body.replace("\n", "\n     "))
+        lines = [line.rstrip() for line in body.splitlines()] or [""]
+        self.say(
+            f"{marker} " + "\n".join(("     " + line) if line else "" for line in lines).lstrip()
+        )
         buttons = message.buttons()
         if buttons:
             self.choices = []
@@ -150,6 +152,15 @@ class Console:
         return True
 
 
+def demo_chat(bot: LocalBot, person: DemoPerson) -> SimUser:
+    """The demo person's Telegram chat; they have used the bot before, so it may write to them."""
+    user = bot.emulator.user(
+        person.telegram_id, person.first_name, last_name=person.last_name, language_code="en"
+    )
+    user.known = True
+    return user
+
+
 def find_person(key: str) -> DemoPerson | None:
     key = key.strip().lower()
     for number, person in enumerate(DEMO_PEOPLE, start=1):
@@ -180,8 +191,11 @@ async def run_console(
     deps = Deps(settings=settings, db=db)
     with db.session() as session:
         seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
-    bot = LocalBot(deps)
-    console = Console(bot, stdout)
+    bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"))
+    await bot.emulator.start()
+    console = Console(bot, stdout, echo=not stdin.isatty())
+    for demo_person in DEMO_PEOPLE:
+        demo_chat(bot, demo_person)
     await bot.start()
     try:
         console.say(
@@ -202,16 +216,21 @@ async def run_console(
             answer = await _read_line(stdin)
             if answer is None:
                 return 0
+            if console.echo:
+                stdout.write(answer if answer.endswith("\n") else answer + "\n")
             person = find_person(answer)
         console.become(person)
         while True:
             stdout.write("you> ")
             stdout.flush()
             line = await _read_line(stdin)
+            if line is not None and console.echo:
+                stdout.write(line if line.endswith("\n") else line + "\n")
             if line is None or not await console.handle(line):
                 break
         console.say("-- bye --")
         return 0
     finally:
         await bot.stop()
+        await bot.emulator.stop()
         db.dispose()

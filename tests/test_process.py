@@ -118,9 +118,9 @@ async def running_bot(
             await process.wait()
 
 
-async def stop(process: asyncio.subprocess.Process) -> float:
+async def stop(process: asyncio.subprocess.Process, how: int = signal.SIGTERM) -> float:
     started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(how)
     await asyncio.wait_for(process.wait(), 15)
     return time.monotonic() - started
 
@@ -156,8 +156,9 @@ async def test_restart_keeps_the_data_and_sigterm_stops_quickly(
         await admin.send("/users")
         listing = await admin.wait_for_messages(4)
         assert "People (2)" in listing[-1].text
-        await stop(process)
+        elapsed = await stop(process, signal.SIGINT)
     assert process.returncode == 0
+    assert elapsed < 5.0, f"took {elapsed:.1f}s to stop on SIGINT"
 
 
 async def test_a_refused_token_is_one_line_and_exit_2(
