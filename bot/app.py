@@ -26,6 +26,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.db import Database, describe_url
+from bot.persistence import DatabasePersistence
 from bot.rendering import Renderer
 from bot.services.people import Actor
 from bot.settings import Settings
@@ -96,6 +97,8 @@ class SalesbotApplication(
         try:
             await super().process_update(update)
         finally:
+            if self.persistence is not None:
+                await self.update_persistence()  # a crash loses at most the step in hand
             if isinstance(update, Update):
                 async with self._progress:
                     self._last_processed = max(self._last_processed, update.update_id)
@@ -143,6 +146,7 @@ def build_application(
             )
         )
         .concurrent_updates(False)
+        .persistence(DatabasePersistence(deps.db))
         .post_init(_post_init)
     )
     application = cast(SalesbotApplication, builder.build())

@@ -3,13 +3,35 @@
 from models.base import UTCDateTime, money, utcnow
 from models.customers import Contact, Customer
 from models.people import Invite, Role, Team, User
+from models.sales import (
+    Attachment,
+    ConversationState,
+    Deal,
+    DealStageChange,
+    LostReason,
+    PipelineStage,
+    ScratchData,
+    Timeframe,
+    Touch,
+    TouchKind,
+)
 
 __all__ = [
+    "Attachment",
     "Contact",
+    "ConversationState",
     "Customer",
+    "Deal",
+    "DealStageChange",
     "Invite",
+    "LostReason",
+    "PipelineStage",
     "Role",
+    "ScratchData",
     "Team",
+    "Timeframe",
+    "Touch",
+    "TouchKind",
     "UTCDateTime",
     "User",
     "money",

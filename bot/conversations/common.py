@@ -4,6 +4,7 @@ the step (another command, a sticker, text where a button is expected)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -13,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -20,6 +22,7 @@ from bot.app import BotContext
 from bot.handlers.replies import alert, reply
 
 END = ConversationHandler.END
+IDLE_TIMEOUT = timedelta(minutes=30)
 
 
 def conversation_data(context: BotContext, name: str) -> dict[str, Any]:
@@ -53,14 +56,23 @@ def make_conversation(
         await reply(update, context, "cancelled")
         return END
 
+    async def timed_out(update: Update, context: BotContext) -> None:
+        clear_conversation_data(context, name)
+        await reply(update, context, "timed_out")
+
     return ConversationHandler(
         entry_points=list(entry_points),
-        states=states,
+        states={
+            **states,
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
         fallbacks=[
             CommandHandler("cancel", cancel),
             MessageHandler(filters.ALL, _still_here),
             CallbackQueryHandler(_still_here),
         ],
         name=name,
+        persistent=True,
         allow_reentry=True,
+        conversation_timeout=IDLE_TIMEOUT,
     )

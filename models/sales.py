@@ -1,0 +1,139 @@
+"""The sales work: the pipeline's stages, deals and their stage history, and touches (visits,
+calls, meetings, messages) with their attachments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import MONEY, UTCDateTime, utcnow
+
+
+class TouchKind(StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    MEETING = "meeting"
+    MESSAGE = "message"
+
+
+class Timeframe(StrEnum):
+    """When the prospect means to buy; sets the default follow-up cadence."""
+
+    NOW = "now"
+    WITHIN_3_MONTHS = "3m"
+    WITHIN_6_MONTHS = "6m"
+    WITHIN_A_YEAR = "12m"
+
+
+class LostReason(StrEnum):
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    TIMING = "timing"
+    NO_BUDGET = "no_budget"
+    OTHER = "other"
+
+
+class PipelineStage(SQLModel, table=True):
+    """A stage of the pipeline with its default win probability; the admin may change them."""
+
+    __tablename__ = "pipeline_stage"
+
+    key: str = Field(primary_key=True, max_length=32)
+    sequence: int
+    probability: int = Field(ge=0, le=100)
+    is_won: bool = Field(default=False)
+    is_lost: bool = Field(default=False)
+
+
+class Deal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    title: str = Field(max_length=200)
+    amount: Decimal = Field(sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    stage_key: str = Field(foreign_key="pipeline_stage.key", max_length=32, index=True)
+    probability: int = Field(ge=0, le=100)
+    expected_close: date | None = Field(default=None)
+    timeframe: str | None = Field(default=None, max_length=8)
+    source: str | None = Field(default=None, max_length=32)
+    lost_reason: str | None = Field(default=None, max_length=16)
+    lost_note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    stage_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DealStageChange(SQLModel, table=True):
+    """One move of a deal between stages (from None when it was created), for the funnel."""
+
+    __tablename__ = "deal_stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    from_stage: str | None = Field(default=None, max_length=32)
+    to_stage: str = Field(max_length=32)
+    changed_by_id: int = Field(foreign_key="user.id")
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    lost_reason: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Touch(SQLModel, table=True):
+    """A visit, call, meeting or message with a customer, with the promised next step."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    author_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=16)
+    notes: str = Field(default="", sa_type=sa.Text)
+    next_step: str | None = Field(default=None, sa_type=sa.Text)
+    follow_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    follow_up_has_time: bool = Field(default=False)
+    follow_up_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Attachment(SQLModel, table=True):
+    """A voice note, photo or file kept with a touch (by its Telegram file id)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    touch_id: int = Field(foreign_key="touch.id", index=True)
+    kind: str = Field(max_length=16)
+    telegram_file_id: str = Field(max_length=256)
+    telegram_file_unique_id: str | None = Field(default=None, max_length=128)
+    mime_type: str | None = Field(default=None, max_length=100)
+    file_size: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a person is in a multi-step flow, so a restart continues at the same step."""
+
+    __tablename__ = "conversation_state"
+
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    state: str = Field(sa_type=sa.Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ScratchData(SQLModel, table=True):
+    """What a person has entered so far in their open flows (python-telegram-bot user_data)."""
+
+    __tablename__ = "scratch_data"
+
+    user_telegram_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    data: str = Field(sa_type=sa.Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
