@@ -27,6 +27,7 @@ EXPECTED = {
     "ADMIN_TELEGRAM_IDS": "comma-separated numeric Telegram user ids, like 1111,2222",
     "DEFAULT_TIMEZONE": "an IANA time zone name such as Europe/Berlin or Asia/Shanghai",
     "SCHEDULER_TICK_SECONDS": "a whole number of seconds between 1 and 3600",
+    "DEFAULT_CURRENCY": "a three-letter ISO currency code such as CNY, USD or EUR",
 }
 
 
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     )
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
     scheduler_tick_seconds: int = Field(default=30, ge=1, le=3600, alias="SCHEDULER_TICK_SECONDS")
+    default_currency: str = Field(default="USD", alias="DEFAULT_CURRENCY")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -85,6 +87,14 @@ class Settings(BaseSettings):
                 raise ValueError("not a list of ids")
             return frozenset(int(part) for part in parts)
         return value
+
+    @field_validator("default_currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError("not a currency code")
+        return code
 
     @field_validator("default_timezone")
     @classmethod

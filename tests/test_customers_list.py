@@ -83,10 +83,12 @@ async def test_customer_list_pages(bot: LocalBot, emulator: BotAPIEmulator, db: 
     assert "Customer 09" in first.text and "Customer 10" not in first.text
     await bot.press(rep, "Next ▶")
     assert "page 2 of 2" in first.text and "Customer 11" in first.text
-    assert first.button_texts() == ["◀ Previous"]
+    assert first.button_texts() == ["Customer 10", "Customer 11", "◀ Previous"]
 
 
 async def test_no_customers_yet(bot: LocalBot, emulator: BotAPIEmulator) -> None:
     admin = await admin_of(bot, emulator)
     rep = await register(bot, emulator, admin, Role.REP, 5109, "Tom")
-    assert texts(await bot.send(rep, "/customers")) == "You have no customers yet."
+    assert texts(await bot.send(rep, "/customers")) == (
+        "You have no customers yet. Add one with /newcustomer, or share a contact card here."
+    )

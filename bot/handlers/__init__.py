@@ -10,9 +10,14 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import SalesbotApplication
+from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
+from bot.conversations.lost import lost_note_conversation
+from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.settings import settings_conversation, show_settings
-from bot.handlers import basics, customers, gate, users
+from bot.conversations.visit import undo_handler, visit_conversation
+from bot.conversations.visit_edit import visit_edit_conversation
+from bot.handlers import basics, customers, deals, gate, today, users
 
 private = filters.ChatType.PRIVATE
 
@@ -21,6 +26,11 @@ def register_handlers(app: SalesbotApplication) -> None:
     app.add_handler(TypeHandler(Update, gate.identify), group=-1)
     app.add_handlers(
         [
+            visit_conversation(),
+            visit_edit_conversation(),
+            deal_conversation(),
+            lost_note_conversation(),
+            newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),
             CommandHandler("start", basics.start, filters=private),
@@ -29,11 +39,21 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("settings", show_settings, filters=private),
             CommandHandler("users", users.list_users, filters=private),
             CommandHandler("customers", customers.list_customers, filters=private),
+            CommandHandler("deals", deals.board, filters=private),
+            CommandHandler("today", today.my_day, filters=private),
             revoke_handler(),
+            undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
             CallbackQueryHandler(users.user_card, pattern=r"^usr:(view|on|off):\d+:\d+$"),
             CallbackQueryHandler(customers.list_customers, pattern=r"^cus:page:\d+$"),
+            CallbackQueryHandler(customers.open_card, pattern=r"^cus:open:\d+$"),
+            CallbackQueryHandler(customers.timeline_page, pattern=r"^tl:\d+:\d+$"),
+            CallbackQueryHandler(deals.open_deal, pattern=r"^deal:open:\d+$"),
+            CallbackQueryHandler(deals.move, pattern=r"^deal:mv:\d+:\w+$"),
+            CallbackQueryHandler(deals.ask_lost_reason, pattern=r"^deal:lost:\d+$"),
+            CallbackQueryHandler(deals.lost_with_reason, pattern=r"^deal:lr:\d+:\w+$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
+            MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),
             CallbackQueryHandler(basics.stale_button),
         ]

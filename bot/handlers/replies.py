@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest
 
 from bot.app import BotContext
@@ -61,6 +67,22 @@ async def reply(
         return
     text = render(update, context, template, **values)
     await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def send_with_reply_keyboard(
+    update: Update,
+    context: BotContext,
+    template: str,
+    markup: ReplyKeyboardMarkup | ReplyKeyboardRemove,
+    **values: Any,
+) -> None:
+    """Send a message that shows (or removes) the keyboard under the typing field."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(
+        chat.id, render(update, context, template, **values), reply_markup=markup
+    )
 
 
 async def show(

@@ -6,10 +6,12 @@ from models import Role
 
 PUBLIC_COMMANDS: tuple[str, ...] = ("start", "help")
 
+SELLING = ("today", "visit", "customers", "newcustomer", "deal", "deals")
+
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: ("customers", "settings", "help", "cancel"),
-    Role.MANAGER: ("customers", "invite", "settings", "help", "cancel"),
-    Role.DIRECTOR: ("customers", "settings", "help", "cancel"),
+    Role.REP: (*SELLING, "settings", "help", "cancel"),
+    Role.MANAGER: (*SELLING, "invite", "settings", "help", "cancel"),
+    Role.DIRECTOR: ("today", "customers", "deals", "settings", "help", "cancel"),
     Role.ADMIN: ("invite", "users", "customers", "settings", "help", "cancel"),
 }
 

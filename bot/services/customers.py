@@ -1,17 +1,31 @@
-"""Customers as a person may see them: a rep their own, a manager their team's, a director and
-an admin everyone's. Every customer query goes through ``visible_to`` so no path can skip it."""
+"""Customers as a person may see them: lists, fuzzy search, the customer card, and adding a
+customer after a look for duplicates. Every query goes through ``visible_to``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, true
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
+from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
-from models import Customer, Role, User
+from bot.services.visibility import owned_by_visible
+from models import Contact, Customer, Deal, PipelineStage, Touch, User
 
 CUSTOMERS_PAGE_SIZE = 10
+SEARCH_LIMIT = 8
+SEARCH_CUTOFF = 60
+DUPLICATE_NAME_SCORE = 90
+COMPANY_SUFFIXES = re.compile(
+    r"(有限责任公司|股份有限公司|有限公司|集团|公司|厂|\b(co\.?|company|ltd\.?|limited|inc\.?|"
+    r"llc|gmbh|corp\.?|corporation|group|plc)\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -31,14 +45,89 @@ class CustomerPage:
     total: int
 
 
+@dataclass(frozen=True)
+class ContactLine:
+    name: str
+    title: str | None
+    phone: str | None
+    birthday: str | None
+
+
+@dataclass(frozen=True)
+class OpenDeal:
+    deal_id: int
+    title: str
+    stage_key: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class TouchLine:
+    touch_id: int
+    kind: str
+    notes: str
+    next_step: str | None
+    author_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer_id: int
+    name: str
+    tier: str | None
+    industry: str | None
+    address: str | None
+    phone: str | None
+    owner_name: str
+    payment_terms_days: int
+    credit_limit: Decimal
+    contacts: list[ContactLine]
+    open_deals: list[OpenDeal]
+    next_follow_up: datetime | None
+    next_follow_up_has_time: bool
+    last_touches: list[TouchLine]
+
+
+class DuplicateCustomer(ServiceError):
+    """Raised when a new customer looks like existing ones the person may see."""
+
+    template = "customers/duplicate"
+
+    def __init__(self, matches: list[CustomerLine]) -> None:
+        super().__init__(matches=matches)
+        self.matches = matches
+
+
+class CustomerNameInvalid(ServiceError):
+    template = "customers/name_invalid"
+
+
 def visible_to(actor: Actor) -> ColumnElement[bool]:
     """The condition on ``Customer`` rows that ``actor`` may see."""
-    if actor.role in (Role.DIRECTOR, Role.ADMIN):
-        return true()
-    if actor.role == Role.MANAGER and actor.team_id is not None:
-        team_members = select(User.id).where(User.team_id == actor.team_id)
-        return col(Customer.owner_id).in_(team_members.scalar_subquery())
-    return col(Customer.owner_id) == actor.user_id
+    return owned_by_visible(actor, Customer.owner_id)
+
+
+def get_visible(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """The customer, or NotFound, the same whether it is missing or not the person's to see."""
+    customer = session.exec(
+        select(Customer).where(Customer.id == customer_id, visible_to(actor))
+    ).first()
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+def _line(customer: Customer, owner: User) -> CustomerLine:
+    assert customer.id is not None
+    return CustomerLine(
+        customer_id=customer.id,
+        name=customer.name,
+        tier=customer.tier,
+        phone=customer.phone,
+        owner_name=owner.full_name,
+    )
 
 
 def list_customers(session: Session, actor: Actor, page: int) -> CustomerPage:
@@ -55,14 +144,224 @@ def list_customers(session: Session, actor: Actor, page: int) -> CustomerPage:
         .offset(page * CUSTOMERS_PAGE_SIZE)
         .limit(CUSTOMERS_PAGE_SIZE)
     ).all()
-    lines = [
-        CustomerLine(
-            customer_id=customer.id or 0,
-            name=customer.name,
-            tier=customer.tier,
-            phone=customer.phone,
-            owner_name=owner.full_name,
-        )
-        for customer, owner in rows
-    ]
+    lines = [_line(customer, owner) for customer, owner in rows]
     return CustomerPage(customers=lines, page=page, pages=pages, total=total)
+
+
+def _last_touched(session: Session, actor: Actor) -> dict[int, datetime]:
+    rows = session.exec(
+        select(Touch.customer_id, func.max(Touch.created_at))
+        .where(Touch.author_id == actor.user_id, col(Touch.deleted_at).is_(None))
+        .group_by(col(Touch.customer_id))
+    ).all()
+    return {customer_id: when for customer_id, when in rows}
+
+
+def recent_customers(session: Session, actor: Actor, limit: int = 6) -> list[CustomerLine]:
+    """The customers the person touched last, newest first; then others by latest change."""
+    touched = _last_touched(session, actor)
+    rows = session.exec(
+        select(Customer, User)
+        .join(User, col(Customer.owner_id) == col(User.id))
+        .where(visible_to(actor))
+    ).all()
+    rows = sorted(
+        rows,
+        key=lambda row: (
+            row[0].id in touched,
+            touched.get(row[0].id or 0) or row[0].updated_at,
+        ),
+        reverse=True,
+    )
+    return [_line(customer, owner) for customer, owner in rows[:limit]]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def normalized_name(name: str) -> str:
+    """A name without company suffixes and punctuation, for comparing."""
+    return utils.default_process(COMPANY_SUFFIXES.sub(" ", name)).strip()
+
+
+def search_customers(
+    session: Session, actor: Actor, query: str, limit: int = SEARCH_LIMIT
+) -> list[CustomerLine]:
+    """Visible customers matching ``query``: typos, partial words, Chinese, or phone digits.
+
+    Better matches first; among similar matches the ones the person touched recently first.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    rows = session.exec(
+        select(Customer, User)
+        .join(User, col(Customer.owner_id) == col(User.id))
+        .where(visible_to(actor))
+    ).all()
+    if not rows:
+        return []
+    touched = _last_touched(session, actor)
+    wanted = normalized_name(query) or utils.default_process(query)
+    query_digits = _digits(query)
+    scored: list[tuple[float, datetime, Customer, User]] = []
+    names = [normalized_name(customer.name) or customer.name.lower() for customer, _ in rows]
+    matches = process.extract(
+        wanted, names, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=SEARCH_CUTOFF
+    )
+    best: dict[int, float] = {index: score for _, score, index in matches}
+    for index, (customer, owner) in enumerate(rows):
+        score = best.get(index, 0.0)
+        if len(wanted) <= 3 and wanted not in names[index]:
+            score = 0.0  # a short query must appear as it is
+        if len(query_digits) >= 4 and customer.phone and query_digits in _digits(customer.phone):
+            score = max(score, 100.0)
+        if score >= SEARCH_CUTOFF:
+            recency = touched.get(customer.id or 0) or customer.updated_at
+            scored.append((score, recency, customer, owner))
+    scored.sort(key=lambda item: (round(item[0] / 10), item[1]), reverse=True)
+    return [_line(customer, owner) for _, _, customer, owner in scored[:limit]]
+
+
+def find_duplicates(
+    session: Session, actor: Actor, name: str, phone: str | None
+) -> list[CustomerLine]:
+    """Existing visible customers with the same phone number or a near-identical name."""
+    wanted = normalized_name(name)
+    phone_digits = _digits(phone or "")[-8:]
+    rows = session.exec(
+        select(Customer, User)
+        .join(User, col(Customer.owner_id) == col(User.id))
+        .where(visible_to(actor))
+    ).all()
+    found = []
+    for customer, owner in rows:
+        same_phone = len(phone_digits) >= 6 and _digits(customer.phone or "").endswith(phone_digits)
+        score = fuzz.ratio(wanted, normalized_name(customer.name)) if wanted else 0
+        if same_phone or score >= DUPLICATE_NAME_SCORE:
+            found.append(_line(customer, owner))
+    return found
+
+
+def create_customer(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    phone: str | None = None,
+    contact_name: str | None = None,
+    allow_duplicate: bool = False,
+    now: datetime,
+) -> Customer:
+    """A new customer owned by ``actor`` (and its first contact), unless it looks like one the
+    person can already see: then DuplicateCustomer lists those, and ``allow_duplicate`` overrides.
+    """
+    clean_name = " ".join(name.split())
+    if not clean_name or len(clean_name) > 200 or clean_name.startswith("/"):
+        raise CustomerNameInvalid()
+    clean_phone = " ".join(phone.split())[:40] if phone and phone.strip() else None
+    if not allow_duplicate:
+        duplicates = find_duplicates(session, actor, clean_name, clean_phone)
+        if duplicates:
+            raise DuplicateCustomer(duplicates)
+    customer = Customer(
+        name=clean_name, owner_id=actor.user_id, phone=clean_phone, created_at=now, updated_at=now
+    )
+    session.add(customer)
+    session.flush()
+    assert customer.id is not None
+    if contact_name and contact_name.strip():
+        session.add(
+            Contact(
+                customer_id=customer.id,
+                name=" ".join(contact_name.split())[:200],
+                phone=clean_phone,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.flush()
+    return customer
+
+
+def _birthday(contact: Contact) -> str | None:
+    if contact.birth_month is None or contact.birth_day is None:
+        return None
+    day = date(contact.birth_year or 2000, contact.birth_month, contact.birth_day)
+    return day.strftime("%d %b") + (f" {contact.birth_year}" if contact.birth_year else "")
+
+
+def customer_card(session: Session, actor: Actor, customer_id: int) -> CustomerCard:
+    """Everything a rep wants before walking in: facts, contacts, deals, next step, history."""
+    customer = get_visible(session, actor, customer_id)
+    owner = session.get(User, customer.owner_id)
+    contacts = session.exec(
+        select(Contact).where(Contact.customer_id == customer_id).order_by(col(Contact.id))
+    ).all()
+    deals = session.exec(
+        select(Deal)
+        .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
+        .where(
+            Deal.customer_id == customer_id,
+            col(PipelineStage.is_won).is_(False),
+            col(PipelineStage.is_lost).is_(False),
+        )
+        .order_by(col(PipelineStage.sequence), col(Deal.id))
+    ).all()
+    follow_up = session.exec(
+        select(Touch)
+        .where(
+            Touch.customer_id == customer_id,
+            col(Touch.follow_up_at).is_not(None),
+            col(Touch.follow_up_done_at).is_(None),
+            col(Touch.deleted_at).is_(None),
+        )
+        .order_by(col(Touch.follow_up_at))
+    ).first()
+    touches = session.exec(
+        select(Touch, User)
+        .join(User, col(Touch.author_id) == col(User.id))
+        .where(Touch.customer_id == customer_id, col(Touch.deleted_at).is_(None))
+        .order_by(col(Touch.created_at).desc(), col(Touch.id).desc())
+        .limit(5)
+    ).all()
+    assert customer.id is not None
+    return CustomerCard(
+        customer_id=customer.id,
+        name=customer.name,
+        tier=customer.tier,
+        industry=customer.industry,
+        address=customer.address,
+        phone=customer.phone,
+        owner_name=owner.full_name if owner else "",
+        payment_terms_days=customer.payment_terms_days,
+        credit_limit=customer.credit_limit,
+        contacts=[
+            ContactLine(name=c.name, title=c.title, phone=c.phone, birthday=_birthday(c))
+            for c in contacts
+        ],
+        open_deals=[
+            OpenDeal(
+                deal_id=deal.id or 0,
+                title=deal.title,
+                stage_key=deal.stage_key,
+                amount=deal.amount,
+                currency=deal.currency,
+            )
+            for deal in deals
+        ],
+        next_follow_up=follow_up.follow_up_at if follow_up else None,
+        next_follow_up_has_time=follow_up.follow_up_has_time if follow_up else False,
+        last_touches=[
+            TouchLine(
+                touch_id=touch.id or 0,
+                kind=touch.kind,
+                notes=touch.notes,
+                next_step=touch.next_step,
+                author_name=author.full_name,
+                created_at=touch.created_at,
+            )
+            for touch, author in touches
+        ],
+    )

@@ -1,0 +1,63 @@
+"""Marking a deal lost for an "other" reason: a few words of why, then the move."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+
+from bot.app import BotContext
+from bot.conversations.common import (
+    END,
+    clear_conversation_data,
+    conversation_data,
+    make_conversation,
+)
+from bot.handlers.deals import send_deal_card
+from bot.handlers.replies import callback_parts, int_part, reply, show
+from bot.services import deals
+from bot.services.errors import NotFound
+from models import LostReason
+
+NAME = "lost_note"
+NOTE = 0
+
+
+async def ask_note(update: Update, context: BotContext) -> int:
+    deal_id = int_part(callback_parts(update, "deal"), 1)
+    if deal_id is None:
+        raise NotFound()
+    with context.deps.db.session() as session:
+        deals.deal_view(session, context.me, deal_id)  # visible, else "not found"
+    conversation_data(context, NAME)["deal_id"] = deal_id
+    await show(update, context, "deals/ask_lost_note")
+    return NOTE
+
+
+async def note_given(update: Update, context: BotContext) -> int | None:
+    text = " ".join((update.message.text if update.message and update.message.text else "").split())
+    if not text:
+        await reply(update, context, "deals/ask_lost_note")
+        return None
+    deal_id = int(conversation_data(context, NAME)["deal_id"])
+    deps = context.deps
+    with deps.db.session() as session:
+        deals.move_stage(
+            session,
+            context.me,
+            deal_id,
+            "lost",
+            lost_reason=LostReason.OTHER,
+            note=text[:500],
+            now=deps.now(),
+        )
+    clear_conversation_data(context, NAME)
+    await send_deal_card(update, context, deal_id, edit=False, moved=True)
+    return END
+
+
+def lost_note_conversation() -> ConversationHandler[BotContext]:
+    return make_conversation(
+        NAME,
+        entry_points=[CallbackQueryHandler(ask_note, pattern=r"^deal:lr:\d+:other$")],
+        states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
+    )

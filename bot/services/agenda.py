@@ -1,0 +1,234 @@
+"""A person's day and a customer's history: follow-ups due and overdue, deals past their close
+date, contacts' birthdays, and the timeline of every touch and stage move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from bot.services.customers import get_visible, visible_to
+from bot.services.people import Actor
+from bot.services.visibility import owned_by_visible
+from models import (
+    Attachment,
+    Contact,
+    Customer,
+    Deal,
+    DealStageChange,
+    PipelineStage,
+    Touch,
+    User,
+)
+
+TIMELINE_PAGE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    touch_id: int
+    customer_id: int
+    customer_name: str
+    next_step: str | None
+    due_at: datetime
+    has_time: bool
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class LateDeal:
+    deal_id: int
+    title: str
+    customer_name: str
+    expected_close: date
+
+
+@dataclass(frozen=True)
+class Birthday:
+    customer_id: int
+    customer_name: str
+    contact_name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    follow_ups: list[FollowUp]
+    late_deals: list[LateDeal]
+    birthdays: list[Birthday]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.follow_ups or self.late_deals or self.birthdays)
+
+
+def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and ends in ``zone``."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end
+
+
+def my_day(session: Session, actor: Actor, *, now: datetime) -> Day:
+    """What needs the person today, in their time zone: their own follow-ups and deals, and the
+    birthdays of contacts at customers they may see."""
+    today = now.astimezone(ZoneInfo(actor.timezone)).date()
+    start, end = local_day_bounds(today, actor.timezone)
+    follow_ups = [
+        FollowUp(
+            touch_id=touch.id or 0,
+            customer_id=customer.id or 0,
+            customer_name=customer.name,
+            next_step=touch.next_step,
+            due_at=touch.follow_up_at,
+            has_time=touch.follow_up_has_time,
+            overdue=touch.follow_up_at < start
+            or (touch.follow_up_has_time and touch.follow_up_at < now),
+        )
+        for touch, customer in session.exec(
+            select(Touch, Customer)
+            .join(Customer, col(Touch.customer_id) == col(Customer.id))
+            .where(
+                Touch.author_id == actor.user_id,
+                col(Touch.follow_up_at) < end,
+                col(Touch.follow_up_done_at).is_(None),
+                col(Touch.deleted_at).is_(None),
+                visible_to(actor),
+            )
+            .order_by(col(Touch.follow_up_at))
+        )
+        if touch.follow_up_at is not None
+    ]
+    late_deals = [
+        LateDeal(
+            deal_id=deal.id or 0,
+            title=deal.title,
+            customer_name=customer.name,
+            expected_close=deal.expected_close,
+        )
+        for deal, customer in session.exec(
+            select(Deal, Customer)
+            .join(Customer, col(Deal.customer_id) == col(Customer.id))
+            .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
+            .where(
+                Deal.owner_id == actor.user_id,
+                col(Deal.expected_close) < today,
+                col(PipelineStage.is_won).is_(False),
+                col(PipelineStage.is_lost).is_(False),
+            )
+            .order_by(col(Deal.expected_close))
+        )
+        if deal.expected_close is not None
+    ]
+    birthdays = [
+        Birthday(
+            customer_id=customer.id or 0,
+            customer_name=customer.name,
+            contact_name=contact.name,
+            phone=contact.phone,
+        )
+        for contact, customer in session.exec(
+            select(Contact, Customer)
+            .join(Customer, col(Contact.customer_id) == col(Customer.id))
+            .where(
+                Contact.birth_month == today.month,
+                Contact.birth_day == today.day,
+                Customer.owner_id == actor.user_id,
+            )
+            .order_by(col(Customer.name), col(Contact.name))
+        )
+    ]
+    return Day(day=today, follow_ups=follow_ups, late_deals=late_deals, birthdays=birthdays)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # a touch kind, or "deal_created" / "stage_change"
+    author_name: str
+    notes: str | None = None
+    next_step: str | None = None
+    follow_up_at: datetime | None = None
+    deal_title: str | None = None
+    from_stage: str | None = None
+    to_stage: str | None = None
+    lost_reason: str | None = None
+    has_location: bool = False
+    attachments: int = 0
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    customer_id: int
+    customer_name: str
+    entries: list[TimelineEntry]
+    page: int
+    has_more: bool
+
+
+def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> TimelinePage:
+    """Every touch and deal move on a customer, newest first, a page at a time."""
+    customer = get_visible(session, actor, customer_id)
+    page = max(page, 0)
+    wanted = (page + 1) * TIMELINE_PAGE_SIZE + 1
+    touches = session.exec(
+        select(Touch, User)
+        .join(User, col(Touch.author_id) == col(User.id))
+        .where(Touch.customer_id == customer_id, col(Touch.deleted_at).is_(None))
+        .order_by(col(Touch.created_at).desc(), col(Touch.id).desc())
+        .limit(wanted)
+    ).all()
+    moves = session.exec(
+        select(DealStageChange, Deal, User)
+        .join(Deal, col(DealStageChange.deal_id) == col(Deal.id))
+        .join(User, col(DealStageChange.changed_by_id) == col(User.id))
+        .where(Deal.customer_id == customer_id, owned_by_visible(actor, Deal.owner_id))
+        .order_by(col(DealStageChange.changed_at).desc(), col(DealStageChange.id).desc())
+        .limit(wanted)
+    ).all()
+    attachment_counts = dict(
+        session.exec(
+            select(Attachment.touch_id, func.count())
+            .where(col(Attachment.touch_id).in_([touch.id for touch, _ in touches]))
+            .group_by(col(Attachment.touch_id))
+        ).all()
+    )
+    entries = [
+        TimelineEntry(
+            at=touch.created_at,
+            kind=touch.kind,
+            author_name=author.full_name,
+            notes=touch.notes,
+            next_step=touch.next_step,
+            follow_up_at=touch.follow_up_at,
+            has_location=touch.latitude is not None,
+            attachments=attachment_counts.get(touch.id or 0, 0),
+        )
+        for touch, author in touches
+    ] + [
+        TimelineEntry(
+            at=move.changed_at,
+            kind="deal_created" if move.from_stage is None else "stage_change",
+            author_name=author.full_name,
+            deal_title=deal.title,
+            from_stage=move.from_stage,
+            to_stage=move.to_stage,
+            lost_reason=move.lost_reason,
+            notes=move.note,
+        )
+        for move, deal, author in moves
+    ]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    start = page * TIMELINE_PAGE_SIZE
+    assert customer.id is not None
+    return TimelinePage(
+        customer_id=customer.id,
+        customer_name=customer.name,
+        entries=entries[start : start + TIMELINE_PAGE_SIZE],
+        page=page,
+        has_more=len(entries) > start + TIMELINE_PAGE_SIZE,
+    )

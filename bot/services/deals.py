@@ -1,0 +1,237 @@
+"""Deals through the pipeline: create, list by stage with totals, move between stages (a lost
+deal needs a reason), and every move recorded with who and when."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from bot.services.customers import get_visible
+from bot.services.errors import NotFound, ServiceError
+from bot.services.people import Actor
+from bot.services.visibility import owned_by_visible
+from models import Customer, Deal, DealStageChange, LostReason, PipelineStage, Timeframe, User
+
+SOURCES = ("referral", "website", "trade_show", "cold_call", "existing", "other")
+FIRST_STAGE = "lead"
+
+
+@dataclass(frozen=True)
+class DealDraft:
+    customer_id: int
+    title: str
+    amount: Decimal
+    currency: str
+    expected_close: date | None = None
+    timeframe: Timeframe | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class DealView:
+    deal_id: int
+    customer_id: int
+    customer_name: str
+    owner_name: str
+    title: str
+    amount: Decimal
+    currency: str
+    stage_key: str
+    probability: int
+    weighted: Decimal
+    expected_close: date | None
+    timeframe: str | None
+    source: str | None
+    lost_reason: str | None
+    lost_note: str | None
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class StageGroup:
+    stage_key: str
+    deals: list[DealView]
+    totals: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class DealBoard:
+    groups: list[StageGroup]
+    totals: dict[str, Decimal]
+    weighted: dict[str, Decimal]
+    count: int
+
+
+class LostReasonNeeded(ServiceError):
+    template = "deals/lost_reason_needed"
+
+
+class AlreadyInStage(ServiceError):
+    template = "deals/already_in_stage"
+
+
+def stages(session: Session) -> list[PipelineStage]:
+    """The pipeline, in order."""
+    return list(session.exec(select(PipelineStage).order_by(col(PipelineStage.sequence))))
+
+
+def _stage(session: Session, key: str) -> PipelineStage:
+    stage = session.get(PipelineStage, key)
+    if stage is None:
+        raise NotFound()
+    return stage
+
+
+def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: datetime) -> Deal:
+    """A new deal in the first stage, owned by the person, on a customer they may see."""
+    get_visible(session, actor, draft.customer_id)
+    first = _stage(session, FIRST_STAGE)
+    if draft.amount <= 0:
+        raise ServiceError()
+    deal = Deal(
+        customer_id=draft.customer_id,
+        owner_id=actor.user_id,
+        title=" ".join(draft.title.split())[:200],
+        amount=draft.amount,
+        currency=draft.currency.upper(),
+        stage_key=first.key,
+        probability=first.probability,
+        expected_close=draft.expected_close,
+        timeframe=draft.timeframe.value if draft.timeframe else None,
+        source=draft.source if draft.source in SOURCES else None,
+        created_at=now,
+        updated_at=now,
+        stage_changed_at=now,
+    )
+    session.add(deal)
+    session.flush()
+    assert deal.id is not None
+    session.add(
+        DealStageChange(
+            deal_id=deal.id,
+            from_stage=None,
+            to_stage=first.key,
+            changed_by_id=actor.user_id,
+            changed_at=now,
+        )
+    )
+    session.flush()
+    return deal
+
+
+def _visible_deal(session: Session, actor: Actor, deal_id: int) -> tuple[Deal, Customer, User]:
+    row = session.exec(
+        select(Deal, Customer, User)
+        .join(Customer, col(Deal.customer_id) == col(Customer.id))
+        .join(User, col(Deal.owner_id) == col(User.id))
+        .where(Deal.id == deal_id, owned_by_visible(actor, Deal.owner_id))
+    ).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _view(deal: Deal, customer: Customer, owner: User, stage: PipelineStage) -> DealView:
+    assert deal.id is not None and customer.id is not None
+    return DealView(
+        deal_id=deal.id,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        owner_name=owner.full_name,
+        title=deal.title,
+        amount=deal.amount,
+        currency=deal.currency,
+        stage_key=deal.stage_key,
+        probability=deal.probability,
+        weighted=(deal.amount * deal.probability / 100).quantize(Decimal("0.01")),
+        expected_close=deal.expected_close,
+        timeframe=deal.timeframe,
+        source=deal.source,
+        lost_reason=deal.lost_reason,
+        lost_note=deal.lost_note,
+        is_open=not (stage.is_won or stage.is_lost),
+    )
+
+
+def deal_view(session: Session, actor: Actor, deal_id: int) -> DealView:
+    deal, customer, owner = _visible_deal(session, actor, deal_id)
+    return _view(deal, customer, owner, _stage(session, deal.stage_key))
+
+
+def move_stage(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    to_stage: str,
+    *,
+    lost_reason: LostReason | None = None,
+    note: str | None = None,
+    now: datetime,
+) -> DealView:
+    """Move a deal to ``to_stage`` (its default probability comes along) and record the move."""
+    deal, customer, owner = _visible_deal(session, actor, deal_id)
+    target = _stage(session, to_stage)
+    if deal.stage_key == target.key:
+        raise AlreadyInStage()
+    if target.is_lost and lost_reason is None:
+        raise LostReasonNeeded()
+    assert deal.id is not None
+    session.add(
+        DealStageChange(
+            deal_id=deal.id,
+            from_stage=deal.stage_key,
+            to_stage=target.key,
+            changed_by_id=actor.user_id,
+            changed_at=now,
+            lost_reason=lost_reason.value if target.is_lost and lost_reason else None,
+            note=(note or None) if target.is_lost else None,
+        )
+    )
+    deal.stage_key, deal.probability = target.key, target.probability
+    deal.stage_changed_at = deal.updated_at = now
+    deal.closed_at = now if (target.is_won or target.is_lost) else None
+    deal.lost_reason = lost_reason.value if target.is_lost and lost_reason else None
+    deal.lost_note = (note or None) if target.is_lost else None
+    customer.updated_at = now
+    session.flush()
+    return _view(deal, customer, owner, target)
+
+
+def open_deals(session: Session, actor: Actor, *, mine_only: bool = True) -> DealBoard:
+    """Open deals by stage with totals and probability-weighted totals per currency."""
+    query = (
+        select(Deal, Customer, User, PipelineStage)
+        .join(Customer, col(Deal.customer_id) == col(Customer.id))
+        .join(User, col(Deal.owner_id) == col(User.id))
+        .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
+        .where(
+            col(PipelineStage.is_won).is_(False),
+            col(PipelineStage.is_lost).is_(False),
+            owned_by_visible(actor, Deal.owner_id),
+        )
+        .order_by(col(PipelineStage.sequence), col(Deal.expected_close), col(Deal.id))
+    )
+    if mine_only:
+        query = query.where(Deal.owner_id == actor.user_id)
+    grouped: dict[str, list[DealView]] = defaultdict(list)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    weighted: dict[str, Decimal] = defaultdict(Decimal)
+    count = 0
+    for deal, customer, owner, stage in session.exec(query):
+        view = _view(deal, customer, owner, stage)
+        grouped[stage.key].append(view)
+        totals[view.currency] += view.amount
+        weighted[view.currency] += view.weighted
+        count += 1
+    groups = []
+    for stage in stages(session):
+        if grouped.get(stage.key):
+            stage_totals: dict[str, Decimal] = defaultdict(Decimal)
+            for view in grouped[stage.key]:
+                stage_totals[view.currency] += view.amount
+            groups.append(StageGroup(stage.key, grouped[stage.key], dict(stage_totals)))
+    return DealBoard(groups=groups, totals=dict(totals), weighted=dict(weighted), count=count)

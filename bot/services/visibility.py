@@ -1,0 +1,22 @@
+"""Who may see whose records: a rep their own, a manager their team's, a director and an admin
+everyone's. Every query for customers, deals and touches filters through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, true
+from sqlmodel import col, select
+
+from bot.services.people import Actor
+from models import Role, User
+
+
+def owned_by_visible(actor: Actor, owner_column: Any) -> ColumnElement[bool]:
+    """The condition that the record whose owner is ``owner_column`` is visible to ``actor``."""
+    if actor.role in (Role.DIRECTOR, Role.ADMIN):
+        return true()
+    if actor.role == Role.MANAGER and actor.team_id is not None:
+        team_members = select(User.id).where(User.team_id == actor.team_id)
+        return col(owner_column).in_(team_members.scalar_subquery())
+    return col(owner_column) == actor.user_id
