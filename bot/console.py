@@ -78,8 +78,8 @@ class Console:
             f"{marker} " + "\n".join(("     " + line) if line else "" for line in lines).lstrip()
         )
         buttons = message.buttons()
+        self.choices = []
         if buttons:
-            self.choices = []
             for number, button in enumerate(buttons, start=1):
                 self.say(f"     [{number}] {button.text}")
                 self.choices.append(self._presser(button.callback_data or button.text, message))
@@ -119,7 +119,10 @@ class Console:
             if not 0 <= index < len(self.choices):
                 self.say(f"-- there is no button {index + 1} --")
                 return True
-            await self.choices[index]()
+            try:
+                await self.choices[index]()
+            except LookupError:
+                self.say("-- that button is no longer there --")
         else:
             text = line[1:] if line.startswith("\\") else line
             await self.bot.send(self._user(), text)

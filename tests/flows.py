@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
-from models import Role, User
+from bot.services.customers import create_customer
+from bot.services.people import Actor
+from models import Contact, Role, User
 from tests.conftest import ADMIN_ID
 
 ROLE_LABELS = {
@@ -74,3 +78,56 @@ async def register(
 def user_row(db: Database, telegram_id: int) -> User | None:
     with db.session() as session:
         return session.exec(select(User).where(User.telegram_id == telegram_id)).first()
+
+
+@dataclass
+class SalesTeam:
+    admin: SimUser
+    manager: SimUser
+    tom: SimUser
+    sara: SimUser
+    ken: SimUser  # a rep of another team
+
+
+async def sales_team(bot: LocalBot, emulator: BotAPIEmulator) -> SalesTeam:
+    """Admin, a manager and two reps in team North, one rep in team South."""
+    admin = await admin_of(bot, emulator)
+    manager = await register(bot, emulator, admin, Role.MANAGER, 5201, "Mei", team="North")
+    tom = await register(bot, emulator, admin, Role.REP, 5202, "Tom", team="North")
+    sara = await register(bot, emulator, admin, Role.REP, 5203, "Sara", team="North")
+    ken = await register(bot, emulator, admin, Role.REP, 5204, "Ken", team="South")
+    return SalesTeam(admin=admin, manager=manager, tom=tom, sara=sara, ken=ken)
+
+
+def actor_of(db: Database, telegram_id: int) -> Actor:
+    row = user_row(db, telegram_id)
+    assert row is not None
+    return Actor.of(row)
+
+
+def add_customer(
+    db: Database,
+    owner: SimUser,
+    name: str,
+    *,
+    phone: str | None = None,
+    contact: str | None = None,
+    birthday: tuple[int, int] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A customer owned by ``owner`` (and a contact), straight through the service."""
+    with db.session() as session:
+        customer = create_customer(
+            session,
+            actor_of(db, owner.id),
+            name=name,
+            phone=phone,
+            contact_name=contact,
+            allow_duplicate=True,
+            now=now or datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        assert customer.id is not None
+        if birthday is not None:
+            for person in session.exec(select(Contact).where(Contact.customer_id == customer.id)):
+                person.birth_month, person.birth_day = birthday
+        return customer.id
