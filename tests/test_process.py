@@ -182,3 +182,54 @@ async def test_a_refused_token_is_one_line_and_exit_2(
     lines = err.decode().strip().splitlines()
     assert lines[-1] == "salesbot: TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token"
     assert "Traceback" not in err.decode()
+
+
+async def test_a_crash_mid_visit_loses_nothing_already_answered(
+    tmp_path: Path, emulator: BotAPIEmulator, database_url: str
+) -> None:
+    """SIGKILL while a rep is half-way through /visit; after the restart they go on."""
+    from models import Customer, Touch
+
+    database = Database(database_url)
+    database.upgrade()
+    with database.session() as session:
+        rep = User(telegram_id=910010, full_name="Tom", timezone="UTC", role=Role.REP)
+        session.add(rep)
+        session.flush()
+        assert rep.id is not None
+        session.add(Customer(name="Acme Tools", owner_id=rep.id))
+    tom = emulator.user(910010, "Tom")
+    async with running_bot(tmp_path, emulator, database_url) as process:
+        await tom.send("/visit")
+        await tom.wait_for_messages(1)
+        await tom.press("Acme Tools")
+        await tom.wait_until(lambda: "what kind" in tom.messages[0].text, what="kind question")
+        await tom.press("📞 Call")
+        await tom.wait_until(lambda: "What happened" in tom.messages[0].text, what="notes")
+        await tom.send("They want a new quote")
+        await tom.wait_for_messages(2)
+        assert "Check in here?" in tom.messages[1].text
+        # Updates are handled one at a time and the state is written after each, so the answer
+        # to this one proves the step before it is on disk. Then the process dies hard.
+        await tom.send("/help")
+        await tom.wait_for_messages(3)
+        assert tom.messages[2].text.startswith("Let's finish this first")
+        process.kill()
+        await process.wait()
+
+    async with running_bot(tmp_path, emulator, database_url) as process:
+        await tom.send("Skip")
+        await tom.wait_for_messages(5)
+        assert tom.messages[3].text == "No check-in."
+        assert "What is the next step" in tom.messages[4].text
+        await tom.press("Skip")
+        await tom.wait_until(lambda: "follow up" in tom.messages[4].text, what="follow-up")
+        await tom.press("No follow-up")
+        await tom.wait_until(lambda: "Save it?" in tom.messages[4].text, what="confirm")
+        await tom.press("✅ Save")
+        await tom.wait_until(lambda: "Saved" in tom.messages[4].text, what="saved")
+        await stop(process)
+    with database.session() as session:
+        [touch] = session.exec(select(Touch)).all()
+    database.dispose()
+    assert touch.kind == "call" and touch.notes == "They want a new quote"

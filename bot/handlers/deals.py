@@ -75,7 +75,7 @@ async def ask_lost_reason(update: Update, context: BotContext) -> None:
         for reason in LostReason
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(label(update, context, "back"), f"deal:open:{deal_id}")])
+    rows.append([(label(update, context, "back_to_deal"), f"deal:open:{deal_id}")])
     await show(update, context, "deals/ask_lost_reason", markup=keyboard(rows), deal=deal)
 
 
