@@ -191,3 +191,28 @@ async def test_forged_callbacks_for_another_reps_deal_change_nothing(
     await bot.settle(await team.manager.press_data(f"deal:mv:{deal.id}:qualified"))
     assert all_deals(db)[0].stage_key == "qualified"
     assert moves(db)[-1].changed_by_id == actor_of(db, team.manager.id).user_id
+
+
+async def test_admin_sets_a_stage_probability_that_new_moves_take(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await seeded(bot, emulator, db)
+    shown = texts(await bot.send(team.admin, "/pipeline"))
+    assert "• Quoted quoted · 50%" in shown and "• Won won · 100%" in shown
+    assert "Saved." in texts(await bot.send(team.admin, "/pipeline quoted 40%"))
+    for nonsense in (
+        "/pipeline quoted lots",
+        "/pipeline won 50",
+        "/pipeline nowhere 5",
+        "/pipeline quoted 101",
+    ):
+        assert "like /pipeline quoted 40" in texts(await bot.send(team.admin, nonsense)), nonsense
+    assert (
+        texts(await bot.send(team.tom, "/pipeline quoted 90"))
+        == "You can't do that with your role."
+    )
+
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "10k")
+    await bot.press(team.tom, "→ Quoted")
+    assert "40% → USD 4,000.00" in team.tom.last().text
+    assert all_deals(db)[0].probability == 40

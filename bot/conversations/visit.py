@@ -271,16 +271,12 @@ def _follow_up(context: BotContext) -> datetime | None:
 
 
 def _in_past(context: BotContext) -> bool:
-    follow_up = _follow_up(context)
-    if follow_up is None:
-        return False
-    now = context.deps.now()
-    if _data(context).get("has_time"):
-        return follow_up < now
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(context.me.timezone)
-    return follow_up.astimezone(zone).date() < now.astimezone(zone).date()
+    return visits.follow_up_in_past(
+        _follow_up(context),
+        has_time=bool(_data(context).get("has_time")),
+        now=context.deps.now(),
+        zone=context.me.timezone,
+    )
 
 
 async def follow_up_typed(update: Update, context: BotContext) -> int | None:
@@ -425,7 +421,7 @@ async def undo(update: Update, context: BotContext) -> None:
         update,
         context,
         "visits/undone",
-        kind=label(update, context, "kind", touch.kind).split(" ", 1)[-1].lower(),
+        kind=touch.kind,
         customer_name=customer.name,
     )
 

@@ -41,6 +41,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("customers", customers.list_customers, filters=private),
             CommandHandler("deals", deals.board, filters=private),
             CommandHandler("today", today.my_day, filters=private),
+            CommandHandler("pipeline", deals.pipeline, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),

@@ -9,7 +9,7 @@ from bot.app import BotContext
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
 from bot.services import deals
 from bot.services.deals import DealView
-from bot.services.errors import NotFound
+from bot.services.errors import NotAllowed, NotFound
 from models import LostReason, Role
 
 
@@ -90,6 +90,26 @@ async def lost_with_reason(update: Update, context: BotContext) -> None:
     with deps.db.session() as session:
         deals.move_stage(session, context.me, deal_id, "lost", lost_reason=reason, now=deps.now())
     await send_deal_card(update, context, deal_id, edit=True, moved=True)
+
+
+async def pipeline(update: Update, context: BotContext) -> None:
+    """/pipeline shows the stages; /pipeline STAGE PERCENT changes a default (admins)."""
+    words = (update.message.text if update.message and update.message.text else "").split()[1:]
+    with context.deps.db.session() as session:
+        if not words:
+            if context.me.role != Role.ADMIN:
+                raise NotAllowed()
+            current = deals.stages(session)
+        else:
+            percent = words[1].rstrip("%") if len(words) == 2 else ""
+            current = deals.set_stage_probability(
+                session,
+                context.me,
+                words[0].lower(),
+                int(percent) if percent.isdigit() else -1,
+            )
+        shown = [(stage.key, stage.probability) for stage in current]
+    await reply(update, context, "pipeline/show", stages=shown, changed=bool(words))
 
 
 async def board(update: Update, context: BotContext) -> None:

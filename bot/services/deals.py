@@ -11,10 +11,19 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from bot.services.customers import get_visible
-from bot.services.errors import NotFound, ServiceError
+from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible
-from models import Customer, Deal, DealStageChange, LostReason, PipelineStage, Timeframe, User
+from models import (
+    Customer,
+    Deal,
+    DealStageChange,
+    LostReason,
+    PipelineStage,
+    Role,
+    Timeframe,
+    User,
+)
 
 SOURCES = ("referral", "website", "trade_show", "cold_call", "existing", "other")
 FIRST_STAGE = "lead"
@@ -77,6 +86,24 @@ class AlreadyInStage(ServiceError):
 def stages(session: Session) -> list[PipelineStage]:
     """The pipeline, in order."""
     return list(session.exec(select(PipelineStage).order_by(col(PipelineStage.sequence))))
+
+
+class ProbabilityInvalid(ServiceError):
+    template = "pipeline/usage"
+
+
+def set_stage_probability(
+    session: Session, actor: Actor, key: str, probability: int
+) -> list[PipelineStage]:
+    """Change an open stage's default win probability (admins only); won and lost stay put."""
+    if actor.role != Role.ADMIN:
+        raise NotAllowed()
+    stage = session.get(PipelineStage, key)
+    if stage is None or stage.is_won or stage.is_lost or not 0 <= probability <= 100:
+        raise ProbabilityInvalid(stages=[s.key for s in stages(session)])
+    stage.probability = probability
+    session.flush()
+    return stages(session)
 
 
 def _stage(session: Session, key: str) -> PipelineStage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
@@ -43,6 +44,18 @@ class TouchDraft:
 
 class UndoExpired(ServiceError):
     template = "visits/undo_expired"
+
+
+def follow_up_in_past(
+    follow_up_at: datetime | None, *, has_time: bool, now: datetime, zone: str
+) -> bool:
+    """Whether a follow-up lies before now (a date alone: before today, in ``zone``)."""
+    if follow_up_at is None:
+        return False
+    if has_time:
+        return follow_up_at < now
+    tz = ZoneInfo(zone)
+    return follow_up_at.astimezone(tz).date() < now.astimezone(tz).date()
 
 
 def log_touch(session: Session, actor: Actor, draft: TouchDraft, *, now: datetime) -> Touch:
