@@ -54,3 +54,53 @@ def test_scripted_console_session(tmp_path: Path) -> None:
     assert out.rstrip().endswith("-- bye --")
     assert "Please choose with the buttons above, or send /cancel." in out
     assert (tmp_path / "demo.db").exists()
+
+
+REP_SCRIPT = """\
+rep1
+/visit Acme: demo went well; next: send quote fri
+1
+/visit
+1
+2
+called Li Na about the samples
+1
+1
+tomorrow 3pm
+1
+/deal
+1
+20 CNC lathes
+12k
+1
+1
+1
+/today
+:quit
+"""
+
+
+def test_console_rep_logs_visits_and_a_deal(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_CURRENCY="CNY"),
+        input=REP_SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    # Quick capture: one message, one tap.
+    assert "bot (edited)> ✅ Saved: Visit · Acme Machinery\n     demo went well" in out
+    # Step by step with a check-in from the reply keyboard.
+    assert "[1] (📍 Share my location)\n     [2] (Skip)" in out
+    assert "bot> 📍 Checked in." in out
+    assert "✅ Saved: Call · Acme Machinery\n     called Li Na about the samples 📍" in out
+    # The deal, in the company's currency.
+    assert "Value: CNY 12,000.00 · 10% → CNY 1,200.00" in out
+    assert "Buying: buying now" in out and "Source: referral" in out
+    assert "Your day" in out or "Nothing due today" in out

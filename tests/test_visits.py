@@ -268,3 +268,27 @@ async def test_a_restart_mid_visit_continues_at_the_same_step(
     [touch] = touches(db)
     assert touch.kind == "call" and touch.notes == "They need a new quote"
     assert emulator.rejections == []
+
+
+async def test_log_visit_from_the_card_with_a_photo(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await seeded(bot, emulator, db)
+    await bot.send(team.tom, "tools")
+    await bot.press(team.tom, "Acme Tools")
+    await bot.press(team.tom, "📝 Log visit")
+    assert "Acme Tools: what kind of touch was it?" in team.tom.last().text
+    await bot.press(team.tom, "💬 Message")
+    await bot.settle(await team.tom.send_photo(b"\xff\xd8 jpeg bytes", caption="their shelf"))
+    assert "📎 Kept (1 attached)" in team.tom.last().text
+    await bot.press(team.tom, "Continue")
+    await bot.send(team.tom, "Skip")
+    await bot.press(team.tom, "Skip")
+    await bot.press(team.tom, "No follow-up")
+    await bot.press(team.tom, "✅ Save")
+    assert "their shelf 📎1" in team.tom.last().text
+    [touch] = touches(db)
+    assert touch.kind == "message" and touch.notes == "their shelf"
+    with db.session() as session:
+        [attachment] = session.exec(select(Attachment)).all()
+    assert attachment.kind == "photo" and attachment.telegram_file_id
