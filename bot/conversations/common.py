@@ -37,6 +37,12 @@ def clear_conversation_data(context: BotContext, name: str) -> None:
         context.user_data.pop(f"conversation:{name}", None)
 
 
+async def pick_with_buttons(update: Update, context: BotContext) -> int | None:
+    """Text where a button is expected: ask again, staying at the same step."""
+    await reply(update, context, "invites/pick_with_buttons")
+    return None
+
+
 async def _still_here(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         await alert(update, context, "stale_button")

@@ -23,10 +23,11 @@ from bot.conversations.common import (
     clear_conversation_data,
     conversation_data,
     make_conversation,
+    pick_with_buttons,
 )
 from bot.conversations.pick import ask_customer, picked_customer, show_search_results
 from bot.handlers.deals import send_deal_card
-from bot.handlers.replies import callback_parts, keyboard, label, reply, show
+from bot.handlers.replies import callback_parts, keyboard, label, message_text, reply, show
 from bot.parsing.amounts import parse_amount
 from bot.parsing.dates import parse_when
 from bot.services import deals
@@ -41,13 +42,9 @@ def _data(context: BotContext) -> dict[str, Any]:
     return conversation_data(context, NAME)
 
 
-def _text(update: Update) -> str:
-    return update.message.text if update.message and update.message.text else ""
-
-
 async def start_deal(update: Update, context: BotContext) -> int:
     clear_conversation_data(context, NAME)
-    typed = _text(update).partition(" ")[2].strip()
+    typed = message_text(update).partition(" ")[2].strip()
     if typed:
         await show_search_results(update, context, "dl:cus:", typed)
     else:
@@ -56,7 +53,7 @@ async def start_deal(update: Update, context: BotContext) -> int:
 
 
 async def customer_typed(update: Update, context: BotContext) -> int:
-    await show_search_results(update, context, "dl:cus:", _text(update)[:100])
+    await show_search_results(update, context, "dl:cus:", message_text(update)[:100])
     return CUSTOMER
 
 
@@ -69,7 +66,7 @@ async def customer_picked(update: Update, context: BotContext) -> int:
 
 
 async def title_given(update: Update, context: BotContext) -> int | None:
-    title = " ".join(_text(update).split())
+    title = " ".join(message_text(update).split())
     if not title or len(title) > 200:
         await reply(update, context, "deals/title_invalid")
         return None
@@ -81,7 +78,7 @@ async def title_given(update: Update, context: BotContext) -> int | None:
 
 
 async def amount_given(update: Update, context: BotContext) -> int | None:
-    text = _text(update)
+    text = message_text(update)
     money = parse_amount(text)
     if money is None:
         await reply(update, context, "deals/amount_unclear", text=text)
@@ -100,7 +97,7 @@ async def amount_given(update: Update, context: BotContext) -> int | None:
 
 
 async def close_given(update: Update, context: BotContext) -> int | None:
-    text = _text(update)
+    text = message_text(update)
     now = context.deps.now()
     when = parse_when(text, now=now, zone=context.me.timezone)
     skip = keyboard([[(label(update, context, "skip"), "dl:skip:close")]])
@@ -160,11 +157,6 @@ async def source_chosen(update: Update, context: BotContext) -> int:
     return END
 
 
-async def reask_buttons(update: Update, context: BotContext) -> int | None:
-    await reply(update, context, "invites/pick_with_buttons")
-    return None
-
-
 def deal_conversation() -> ConversationHandler[BotContext]:
     return make_conversation(
         NAME,
@@ -185,11 +177,11 @@ def deal_conversation() -> ConversationHandler[BotContext]:
             ],
             TIMEFRAME: [
                 CallbackQueryHandler(timeframe_chosen, pattern=r"^dl:tf:(now|3m|6m|12m|skip)$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
             SOURCE: [
                 CallbackQueryHandler(source_chosen, pattern=r"^dl:src:\w+$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
         },
     )

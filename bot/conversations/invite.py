@@ -20,8 +20,17 @@ from bot.conversations.common import (
     clear_conversation_data,
     conversation_data,
     make_conversation,
+    pick_with_buttons,
 )
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    message_text,
+    reply,
+    show,
+)
 from bot.services import people
 from bot.services.errors import NotAllowed, NotFound
 from models import Role
@@ -115,17 +124,12 @@ async def team_chosen(update: Update, context: BotContext) -> int:
 
 async def team_named(update: Update, context: BotContext) -> int:
     role = _chosen_role(context)
-    text = update.message.text if update.message and update.message.text else ""
+    text = message_text(update)
     deps = context.deps
     with deps.db.session() as session:
         team = people.create_team(session, context.me, text, now=deps.now())
         team_id = team.id
     return await _issue(update, context, role, team_id)
-
-
-async def pick_with_buttons(update: Update, context: BotContext) -> int | None:
-    await reply(update, context, "invites/pick_with_buttons")
-    return None
 
 
 async def revoke(update: Update, context: BotContext) -> None:

@@ -13,7 +13,7 @@ from bot.conversations.common import (
     make_conversation,
 )
 from bot.handlers.deals import send_deal_card
-from bot.handlers.replies import callback_parts, int_part, reply, show
+from bot.handlers.replies import callback_parts, int_part, message_text, reply, show
 from bot.services import deals
 from bot.services.errors import NotFound
 from models import LostReason
@@ -34,7 +34,7 @@ async def ask_note(update: Update, context: BotContext) -> int:
 
 
 async def note_given(update: Update, context: BotContext) -> int | None:
-    text = " ".join((update.message.text if update.message and update.message.text else "").split())
+    text = " ".join(message_text(update).split())
     if not text:
         await reply(update, context, "deals/ask_lost_note")
         return None

@@ -21,10 +21,11 @@ from bot.conversations.common import (
     clear_conversation_data,
     conversation_data,
     make_conversation,
+    pick_with_buttons,
 )
 from bot.conversations.pick import customer_buttons
 from bot.handlers.customers import card_buttons, open_card
-from bot.handlers.replies import keyboard, label, reply, show
+from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import customers
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 
@@ -38,17 +39,13 @@ def _data(context: BotContext) -> dict[str, Any]:
     return conversation_data(context, NAME)
 
 
-def _text(update: Update) -> str:
-    return update.message.text if update.message and update.message.text else ""
-
-
 def _skip(update: Update, context: BotContext, what: str) -> Any:
     return keyboard([[(label(update, context, "skip"), f"nc:skip:{what}")]])
 
 
 async def start(update: Update, context: BotContext) -> int | None:
     clear_conversation_data(context, NAME)
-    typed = _text(update).partition(" ")[2].strip()
+    typed = message_text(update).partition(" ")[2].strip()
     if typed:
         return await _name_given(update, context, typed)
     await reply(update, context, "customers/ask_name")
@@ -56,7 +53,7 @@ async def start(update: Update, context: BotContext) -> int | None:
 
 
 async def name_typed(update: Update, context: BotContext) -> int | None:
-    return await _name_given(update, context, _text(update))
+    return await _name_given(update, context, message_text(update))
 
 
 async def _name_given(update: Update, context: BotContext, name: str) -> int | None:
@@ -70,7 +67,7 @@ async def _name_given(update: Update, context: BotContext, name: str) -> int | N
 
 
 async def phone_typed(update: Update, context: BotContext) -> int | None:
-    phone = _text(update).strip()
+    phone = message_text(update).strip()
     if not PHONE_SHAPE.match(phone) or sum(ch.isdigit() for ch in phone) < 5:
         await reply(
             update, context, "customers/phone_invalid", markup=_skip(update, context, "phone")
@@ -88,7 +85,7 @@ async def phone_skipped(update: Update, context: BotContext) -> int:
 
 
 async def contact_typed(update: Update, context: BotContext) -> int:
-    _data(context)["contact_name"] = " ".join(_text(update).split())[:200]
+    _data(context)["contact_name"] = " ".join(message_text(update).split())[:200]
     return await _create(update, context, allow_duplicate=False)
 
 
@@ -169,11 +166,6 @@ async def open_existing(update: Update, context: BotContext) -> int:
     return END
 
 
-async def reask_buttons(update: Update, context: BotContext) -> int | None:
-    await reply(update, context, "invites/pick_with_buttons")
-    return None
-
-
 def newcustomer_conversation() -> ConversationHandler[BotContext]:
     return make_conversation(
         NAME,
@@ -193,12 +185,12 @@ def newcustomer_conversation() -> ConversationHandler[BotContext]:
             ],
             CONFIRM_CONTACT: [
                 CallbackQueryHandler(add_confirmed, pattern=r"^nc:add$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
             DUPLICATE: [
                 CallbackQueryHandler(open_existing, pattern=r"^cus:open:\d+$"),
                 CallbackQueryHandler(create_anyway, pattern=r"^nc:force$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
         },
     )

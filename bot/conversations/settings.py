@@ -7,7 +7,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 
 from bot.app import BotContext
 from bot.conversations.common import END, make_conversation
-from bot.handlers.replies import keyboard, label, reply, show
+from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import people
 from models import Team
 
@@ -37,7 +37,7 @@ async def ask_timezone(update: Update, context: BotContext) -> int:
 
 
 async def timezone_given(update: Update, context: BotContext) -> int | None:
-    text = update.message.text if update.message and update.message.text else ""
+    text = message_text(update)
     zone = people.find_timezone(text)
     if zone is None:
         await reply(update, context, "settings/timezone_unknown", text=text)

@@ -22,6 +22,7 @@ from bot.conversations.common import (
     clear_conversation_data,
     conversation_data,
     make_conversation,
+    pick_with_buttons,
 )
 from bot.conversations.pick import (
     ask_customer,
@@ -34,6 +35,7 @@ from bot.handlers.replies import (
     int_part,
     keyboard,
     label,
+    message_text,
     reply,
     send_with_reply_keyboard,
     show,
@@ -54,10 +56,6 @@ def _data(context: BotContext) -> dict[str, Any]:
     return conversation_data(context, NAME)
 
 
-def _text(update: Update) -> str:
-    return update.message.text if update.message and update.message.text else ""
-
-
 async def _ask_kind(update: Update, context: BotContext) -> int:
     buttons = [
         (label(update, context, "kind", kind.value), f"vis:kind:{kind.value}") for kind in TouchKind
@@ -75,7 +73,7 @@ async def _ask_kind(update: Update, context: BotContext) -> int:
 async def start_visit(update: Update, context: BotContext) -> int:
     """/visit alone asks step by step; /visit with text is a quick capture or a search."""
     clear_conversation_data(context, NAME)
-    typed = _text(update).partition(" ")[2].strip()
+    typed = message_text(update).partition(" ")[2].strip()
     if not typed:
         await ask_customer(update, context, "vis")
         return CUSTOMER
@@ -119,7 +117,7 @@ async def start_from_card(update: Update, context: BotContext) -> int:
 
 
 async def customer_typed(update: Update, context: BotContext) -> int:
-    await show_search_results(update, context, "vis:cus:", _text(update)[:100])
+    await show_search_results(update, context, "vis:cus:", message_text(update)[:100])
     return CUSTOMER
 
 
@@ -145,7 +143,7 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
 
 
 async def notes_written(update: Update, context: BotContext) -> int:
-    _data(context)["notes"] = _text(update)
+    _data(context)["notes"] = message_text(update)
     return await _ask_location(update, context)
 
 
@@ -217,7 +215,7 @@ async def location_shared(update: Update, context: BotContext) -> int:
 
 
 async def location_skipped(update: Update, context: BotContext) -> int | None:
-    if _text(update).strip().lower() != label(update, context, "skip").lower():
+    if message_text(update).strip().lower() != label(update, context, "skip").lower():
         await reply(update, context, "visits/location_reask")
         return None
     return await _ask_next_step(update, context, checked_in=False)
@@ -237,7 +235,7 @@ async def _ask_next_step(update: Update, context: BotContext, *, checked_in: boo
 
 
 async def next_step_written(update: Update, context: BotContext) -> int:
-    _data(context)["next_step"] = _text(update)
+    _data(context)["next_step"] = message_text(update)
     return await _ask_follow_up(update, context)
 
 
@@ -280,7 +278,7 @@ def _in_past(context: BotContext) -> bool:
 
 
 async def follow_up_typed(update: Update, context: BotContext) -> int | None:
-    text = _text(update)
+    text = message_text(update)
     when = parse_when(text, now=context.deps.now(), zone=context.me.timezone)
     if when is None:
         await reply(
@@ -426,11 +424,6 @@ async def undo(update: Update, context: BotContext) -> None:
     )
 
 
-async def reask_buttons(update: Update, context: BotContext) -> int | None:
-    await reply(update, context, "invites/pick_with_buttons")
-    return None
-
-
 def visit_conversation() -> ConversationHandler[BotContext]:
     return make_conversation(
         NAME,
@@ -445,7 +438,7 @@ def visit_conversation() -> ConversationHandler[BotContext]:
             ],
             KIND: [
                 CallbackQueryHandler(kind_chosen, pattern=r"^vis:kind:\w+$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
             NOTES: [
                 MessageHandler(TEXT, notes_written),
@@ -466,12 +459,12 @@ def visit_conversation() -> ConversationHandler[BotContext]:
             ],
             PAST_OK: [
                 CallbackQueryHandler(past_answered, pattern=r"^vis:past:(yes|no)$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
             CONFIRM: [
                 CallbackQueryHandler(save, pattern=r"^vis:save$"),
                 CallbackQueryHandler(redate, pattern=r"^vis:redate$"),
-                MessageHandler(TEXT, reask_buttons),
+                MessageHandler(TEXT, pick_with_buttons),
             ],
         },
     )

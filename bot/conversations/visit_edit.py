@@ -13,7 +13,15 @@ from bot.conversations.common import (
     make_conversation,
 )
 from bot.conversations.visit import show_saved
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    message_text,
+    reply,
+    show,
+)
 from bot.parsing.dates import parse_when
 from bot.services import customers, visits
 from bot.services.errors import NotFound
@@ -54,7 +62,7 @@ async def field_chosen(update: Update, context: BotContext) -> int:
 
 async def value_given(update: Update, context: BotContext) -> int | None:
     data = conversation_data(context, NAME)
-    text = update.message.text if update.message and update.message.text else ""
+    text = message_text(update)
     deps = context.deps
     changes: dict[str, object] = {}
     if data.get("field") == "notes":

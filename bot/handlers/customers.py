@@ -6,14 +6,19 @@ from telegram import Update
 
 from bot.app import BotContext
 from bot.conversations.pick import customer_buttons, show_search_results
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, pager, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    message_text,
+    pager,
+    reply,
+    show,
+)
 from bot.services import agenda, customers
 from bot.services.errors import NotFound
 from models import Role
-
-
-def message_text(update: Update) -> str:
-    return update.message.text if update.message and update.message.text else ""
 
 
 async def list_customers(update: Update, context: BotContext) -> None:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.app import BotContext
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    message_text,
+    reply,
+    show,
+)
 from bot.services import deals
 from bot.services.deals import DealView
 from bot.services.errors import NotAllowed, NotFound
@@ -94,7 +102,7 @@ async def lost_with_reason(update: Update, context: BotContext) -> None:
 
 async def pipeline(update: Update, context: BotContext) -> None:
     """/pipeline shows the stages; /pipeline STAGE PERCENT changes a default (admins)."""
-    words = (update.message.text if update.message and update.message.text else "").split()[1:]
+    words = message_text(update).split()[1:]
     with context.deps.db.session() as session:
         if not words:
             if context.me.role != Role.ADMIN:

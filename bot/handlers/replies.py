@@ -22,6 +22,11 @@ from bot.app import BotContext
 Button = tuple[str, str]  # (label, callback data)
 
 
+def message_text(update: Update) -> str:
+    """The text of the update's message ("" for anything else)."""
+    return update.message.text if update.message and update.message.text else ""
+
+
 def reader_language(update: Update, context: BotContext) -> str | None:
     if context.actor is not None:
         return context.actor.language

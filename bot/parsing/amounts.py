@@ -6,6 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from bot.parsing.numerals import small_number, unit_tail
 
 __all__ = ["Money", "parse_amount"]
 
@@ -65,24 +68,7 @@ _SUFFIXES = {
 _LATIN_MULTIPLIERS = {"k": Decimal(1000), "m": Decimal(1000000), "mm": Decimal(1000000)}
 _LATIN_MULTIPLIERS["bn"] = Decimal(1000000000)
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _CN_BIG = (("亿", Decimal(100000000)), ("万", Decimal(10000)))
-_CN_SMALL = (("千", Decimal(1000)), ("百", Decimal(100)), ("十", Decimal(10)))
-
-_ARABIC = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _strip_currency(text: str) -> tuple[str, set[str]]:
@@ -141,41 +127,6 @@ def _western(text: str, scaled: bool) -> Decimal | None:
     return Decimal(text)
 
 
-def _cn_small(text: str) -> Decimal | None:
-    """A number below 10,000: Arabic ("1.2", "25") or Chinese (三千五百, 十二, 5千)."""
-    if not text:
-        return None
-    if _ARABIC.fullmatch(text):
-        return Decimal(text)
-    if text in _CN_DIGITS:
-        return Decimal(_CN_DIGITS[text])
-    for unit, value in _CN_SMALL:
-        if unit not in text:
-            continue
-        head, _, tail = text.partition(unit)
-        multiplier = _cn_small(head) if head else None
-        if not head and unit == "十":
-            multiplier = Decimal(1)  # 十二 is twelve
-        if multiplier is None or multiplier >= 10:
-            return None
-        rest = _tail(tail, value)
-        return None if rest is None else multiplier * value + rest
-    return None
-
-
-def _tail(text: str, unit: Decimal) -> Decimal | None:
-    """What follows a unit: nothing, a lone digit meaning a tenth of it ("2万5" → 5000), or a
-    smaller number ("1万零500")."""
-    text = text.removeprefix("零")
-    if not text:
-        return Decimal(0)
-    if len(text) == 1 and (text.isdigit() or text in _CN_DIGITS) and unit > 10:
-        digit = _CN_DIGITS.get(text)
-        return (Decimal(digit) if digit is not None else Decimal(text)) * unit / 10
-    rest = _cn_large(text, below=unit)
-    return rest if rest is not None and rest < unit else None
-
-
 def _cn_large(text: str, below: Decimal | None = None) -> Decimal | None:
     """A number with Chinese units: "1.5亿", "十二万", "2万5千", "5千"."""
     for unit, value in _CN_BIG:
@@ -185,9 +136,9 @@ def _cn_large(text: str, below: Decimal | None = None) -> Decimal | None:
         multiplier = _cn_large(head, below=value)
         if multiplier is None or multiplier <= 0:
             return None
-        rest = _tail(tail, value)
+        rest = unit_tail(tail, value, partial(_cn_large, below=value))
         return None if rest is None else multiplier * value + rest
-    return _cn_small(text)
+    return small_number(text)
 
 
 def _number(text: str) -> Decimal | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.parsing.numerals import CN_DIGITS, whole_number
+
 __all__ = ["When", "find_when_at_edges", "parse_when"]
 
 
@@ -165,20 +167,6 @@ _NUMBER_WORDS = {
     "a couple": 2,
     "couple of": 2,
 }
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _CN_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "7": 6}
 _CN_WEEKDAYS.update({str(i): i - 1 for i in range(1, 7)})
 
@@ -222,22 +210,14 @@ def _cn_int(text: str) -> int | None:
     """An integer written in ASCII digits or small Chinese numerals (二十五, 两, 十一)."""
     if text.isascii() and text.isdigit():
         return int(text)
-    if len(text) > 1 and text[0] in "零〇":
-        text = text[1:]
-    if text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    m = re.fullmatch(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", text)
-    if m is None:
-        return None
-    tens = _CN_DIGITS[m[1]] if m[1] else 1
-    return tens * 10 + (_CN_DIGITS[m[2]] if m[2] else 0)
+    return whole_number(text)
 
 
 def _cn_year(text: str) -> int | None:
     if text.isascii() and text.isdigit():
         return int(text)
-    if all(c in _CN_DIGITS for c in text):
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    if all(c in CN_DIGITS for c in text):
+        return int("".join(str(CN_DIGITS[c]) for c in text))
     return None
 
 

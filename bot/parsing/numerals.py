@@ -1,0 +1,70 @@
+"""Numbers as people write them in Chinese or with digits, below ten thousand: 25, 1.2, 两,
+十二, 二十五, 三千五百, 5千. Shared by the amount and date parsers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+CN_SMALL_UNITS = (("千", Decimal(1000)), ("百", Decimal(100)), ("十", Decimal(10)))
+ARABIC = re.compile(r"\d+(?:\.\d+)?")
+
+
+def small_number(text: str) -> Decimal | None:
+    """A number below 10,000, in Arabic digits ("1.2", "25") or Chinese (三千五百, 十二, 5千)."""
+    if not text:
+        return None
+    if ARABIC.fullmatch(text):
+        return Decimal(text)
+    if text in CN_DIGITS:
+        return Decimal(CN_DIGITS[text])
+    for unit, value in CN_SMALL_UNITS:
+        if unit not in text:
+            continue
+        head, _, tail = text.partition(unit)
+        multiplier = small_number(head) if head else (Decimal(1) if unit == "十" else None)
+        if multiplier is None or multiplier >= 10:
+            return None
+        rest = unit_tail(tail, value)
+        return None if rest is None else multiplier * value + rest
+    return None
+
+
+def unit_tail(
+    text: str, unit: Decimal, read_rest: Callable[[str], Decimal | None] | None = None
+) -> Decimal | None:
+    """What follows a unit: nothing, a lone digit meaning a tenth of it ("2千5" → 2500, "2万5"
+    → 25000), or a smaller number ("一千零五"), read by ``read_rest`` (default: small_number)."""
+    text = text.removeprefix("零")
+    if not text:
+        return Decimal(0)
+    if len(text) == 1 and (text.isdigit() or text in CN_DIGITS) and unit > 10:
+        digit = CN_DIGITS.get(text)
+        return (Decimal(digit) if digit is not None else Decimal(text)) * unit / 10
+    rest = (read_rest or small_number)(text)
+    return rest if rest is not None and rest < unit else None
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number written in digits or small Chinese numerals (二十五, 两, 十一, 零五)."""
+    if len(text) > 1 and text[0] in "零〇":
+        text = text[1:]
+    value = small_number(text)
+    if value is None or value != value.to_integral_value() or "." in text:
+        return None
+    return int(value)
