@@ -157,23 +157,27 @@ def _last_touched(session: Session, actor: Actor) -> dict[int, datetime]:
     return {customer_id: when for customer_id, when in rows}
 
 
-def recent_customers(session: Session, actor: Actor, limit: int = 6) -> list[CustomerLine]:
-    """The customers the person touched last, newest first; then others by latest change."""
-    touched = _last_touched(session, actor)
+def _lines(session: Session, customer_ids: list[int]) -> list[CustomerLine]:
+    """Customer lines for ``customer_ids``, in that order."""
     rows = session.exec(
         select(Customer, User)
         .join(User, col(Customer.owner_id) == col(User.id))
-        .where(visible_to(actor))
+        .where(col(Customer.id).in_(customer_ids))
     ).all()
-    rows = sorted(
+    by_id = {customer.id: _line(customer, owner) for customer, owner in rows}
+    return [by_id[customer_id] for customer_id in customer_ids if customer_id in by_id]
+
+
+def recent_customers(session: Session, actor: Actor, limit: int = 6) -> list[CustomerLine]:
+    """The customers the person touched last, newest first; then others by latest change."""
+    touched = _last_touched(session, actor)
+    rows = session.exec(select(Customer.id, Customer.updated_at).where(visible_to(actor))).all()
+    ranked = sorted(
         rows,
-        key=lambda row: (
-            row[0].id in touched,
-            touched.get(row[0].id or 0) or row[0].updated_at,
-        ),
+        key=lambda row: (row[0] in touched, touched.get(row[0] or 0) or row[1]),
         reverse=True,
     )
-    return [_line(customer, owner) for customer, owner in rows[:limit]]
+    return _lines(session, [customer_id for customer_id, _ in ranked[:limit] if customer_id])
 
 
 def _digits(text: str) -> str:
@@ -196,32 +200,34 @@ def search_customers(
     if not query:
         return []
     rows = session.exec(
-        select(Customer, User)
-        .join(User, col(Customer.owner_id) == col(User.id))
-        .where(visible_to(actor))
+        select(Customer.id, Customer.name, Customer.phone, Customer.updated_at).where(
+            visible_to(actor)
+        )
     ).all()
     if not rows:
         return []
     touched = _last_touched(session, actor)
     wanted = normalized_name(query) or utils.default_process(query)
     query_digits = _digits(query)
-    scored: list[tuple[float, datetime, Customer, User]] = []
-    names = [normalized_name(customer.name) or customer.name.lower() for customer, _ in rows]
+    names = [normalized_name(name) or name.lower() for _, name, _, _ in rows]
     matches = process.extract(
         wanted, names, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=SEARCH_CUTOFF
     )
-    best: dict[int, float] = {index: score for _, score, index in matches}
-    for index, (customer, owner) in enumerate(rows):
-        score = best.get(index, 0.0)
-        if len(wanted) <= 3 and wanted not in names[index]:
-            score = 0.0  # a short query must appear as it is
-        if len(query_digits) >= 4 and customer.phone and query_digits in _digits(customer.phone):
-            score = max(score, 100.0)
-        if score >= SEARCH_CUTOFF:
-            recency = touched.get(customer.id or 0) or customer.updated_at
-            scored.append((score, recency, customer, owner))
-    scored.sort(key=lambda item: (round(item[0] / 10), item[1]), reverse=True)
-    return [_line(customer, owner) for _, _, customer, owner in scored[:limit]]
+    scores: dict[int, float] = {index: score for _, score, index in matches}
+    if len(query_digits) >= 4:
+        for index, (_, _, phone, _) in enumerate(rows):
+            if phone and query_digits in _digits(phone):
+                scores[index] = 100.0
+    ranked = []
+    for index, score in scores.items():
+        if len(wanted) <= 3 and wanted not in names[index] and score < 100:
+            continue  # a short query must appear as it is
+        customer_id, name, _, updated_at = rows[index]
+        assert customer_id is not None
+        recency = (touched.get(customer_id) or updated_at).timestamp()
+        ranked.append(((-round(score / 10), -recency, -score, name.lower()), customer_id))
+    ranked.sort()
+    return _lines(session, [customer_id for _, customer_id in ranked[:limit]])
 
 
 def find_duplicates(
