@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, TelegramError
 
-from bot.app import ALLOWED_UPDATES, Deps, build_application
+from bot.app import Deps, build_application
 from bot.console import run_console
 from bot.db import Database, describe_url
+from bot.runner import serve
 from bot.settings import SettingsError, load_settings, require_token
 
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot open the database {describe_url(settings.database_url)}: {reason}", 1)
     application = build_application(Deps(settings=settings, db=db), token=token)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+        asyncio.run(serve(application))
     except InvalidToken:
         return _fail("TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token", 2)
     except TelegramError as error:

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.db import Database, describe_url
+from bot.db import Database
 from bot.persistence import DatabasePersistence
 from bot.rendering import Renderer
 from bot.services.people import Actor
@@ -113,13 +113,7 @@ class SalesbotApplication(
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from bot.handlers.menu import publish_all_menus
 
-    app = cast(SalesbotApplication, application)
-    await publish_all_menus(app)
-    logger.info(
-        "salesbot ready: @%s, database %s, polling for updates",
-        app.bot.username,
-        describe_url(app.deps.db.url),
-    )
+    await publish_all_menus(cast(SalesbotApplication, application))
 
 
 def build_application(

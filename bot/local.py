@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.app import ALLOWED_UPDATES, Deps, SalesbotApplication, build_application
+from bot.app import Deps, SalesbotApplication, build_application
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
+from bot.runner import start_bot, stop_bot
 
 SETTLE_TIMEOUT = 15.0
 
@@ -31,24 +32,14 @@ class LocalBot:
             base_url=self.emulator.base_url,
             base_file_url=self.emulator.base_file_url,
         )
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=timedelta(seconds=2), allowed_updates=ALLOWED_UPDATES
-        )
-        await app.start()
+        await start_bot(app, poll_timeout=timedelta(seconds=2))
         self.app = app
         return app
 
     async def stop(self) -> None:
         app, self.app = self.app, None
         if app is not None:
-            assert app.updater is not None
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+            await stop_bot(app)
         if self._owns_emulator:
             await self.emulator.stop()
 

@@ -233,3 +233,15 @@ async def test_a_crash_mid_visit_loses_nothing_already_answered(
         [touch] = session.exec(select(Touch)).all()
     database.dispose()
     assert touch.kind == "call" and touch.notes == "They want a new quote"
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_right_after_start_up_stops_cleanly(
+    tmp_path: Path, emulator: BotAPIEmulator, database_url: str, how: int
+) -> None:
+    async with running_bot(tmp_path, emulator, database_url) as process:
+        elapsed = await stop(process, how)
+    assert process.returncode == 0
+    assert elapsed < 5.0
+    # The ready line came after polling had started: the bot had asked for updates.
+    assert any(method == "getUpdates" for method, _ in emulator.requests)
