@@ -2,6 +2,7 @@
 
 from models.base import UTCDateTime, money, utcnow
 from models.customers import Contact, Customer
+from models.orders import Instalment, Payment, SalesOrder
 from models.people import Invite, Role, Team, User
 from models.sales import (
     Attachment,
@@ -23,10 +24,13 @@ __all__ = [
     "Customer",
     "Deal",
     "DealStageChange",
+    "Instalment",
     "Invite",
     "LostReason",
+    "Payment",
     "PipelineStage",
     "Role",
+    "SalesOrder",
     "ScratchData",
     "Team",
     "Timeframe",

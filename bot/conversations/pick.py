@@ -10,6 +10,7 @@ from bot.handlers.replies import callback_parts, int_part, keyboard, label, repl
 from bot.services import customers
 from bot.services.customers import CustomerLine
 from bot.services.errors import NotFound
+from bot.services.visibility import visible_customer
 
 
 def customer_buttons(
@@ -56,5 +57,5 @@ def picked_customer(update: Update, context: BotContext, flow: str) -> tuple[int
     if customer_id is None:
         raise NotFound()
     with context.deps.db.session() as session:
-        customer = customers.get_visible(session, context.me, customer_id)
+        customer = visible_customer(session, context.me, customer_id)
         return customer_id, customer.name

@@ -44,6 +44,7 @@ from bot.parsing.capture import parse_capture
 from bot.parsing.dates import When, parse_when
 from bot.services import customers, visits
 from bot.services.errors import NotFound
+from bot.services.visibility import visible_customer
 from models import TouchKind
 
 NAME = "visit"
@@ -414,7 +415,7 @@ async def undo(update: Update, context: BotContext) -> None:
     deps = context.deps
     with deps.db.session() as session:
         touch = visits.undo_touch(session, context.me, touch_id, now=deps.now())
-        customer = customers.get_visible(session, context.me, touch.customer_id)
+        customer = visible_customer(session, context.me, touch.customer_id)
     await show(
         update,
         context,

@@ -23,8 +23,9 @@ from bot.handlers.replies import (
     show,
 )
 from bot.parsing.dates import parse_when
-from bot.services import customers, visits
+from bot.services import visits
 from bot.services.errors import NotFound
+from bot.services.visibility import visible_customer
 
 NAME = "visit_edit"
 FIELD, VALUE = range(2)
@@ -85,7 +86,7 @@ async def value_given(update: Update, context: BotContext) -> int | None:
             now=deps.now(),
             **changes,  # type: ignore[arg-type]
         )
-        customer_name = customers.get_visible(session, context.me, touch.customer_id).name
+        customer_name = visible_customer(session, context.me, touch.customer_id).name
     clear_conversation_data(context, NAME)
     await show_saved(update, context, touch_id, customer_name, undo=True)
     return END

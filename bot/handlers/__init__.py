@@ -14,10 +14,12 @@ from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
 from bot.conversations.lost import lost_note_conversation
 from bot.conversations.newcustomer import newcustomer_conversation
+from bot.conversations.order import order_conversation
+from bot.conversations.pay import pay_conversation
 from bot.conversations.settings import settings_conversation, show_settings
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, today, users
+from bot.handlers import basics, customers, deals, gate, orders, today, users
 
 private = filters.ChatType.PRIVATE
 
@@ -30,6 +32,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             visit_edit_conversation(),
             deal_conversation(),
             lost_note_conversation(),
+            order_conversation(),
+            pay_conversation(),
             newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),
@@ -53,6 +57,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(deals.move, pattern=r"^deal:mv:\d+:\w+$"),
             CallbackQueryHandler(deals.ask_lost_reason, pattern=r"^deal:lost:\d+$"),
             CallbackQueryHandler(deals.lost_with_reason, pattern=r"^deal:lr:\d+:\w+$"),
+            CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
+            CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),

@@ -15,13 +15,15 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import deals
+from bot.services import deals, orders
 from bot.services.deals import DealView
 from bot.services.errors import NotAllowed, NotFound
 from models import LostReason, Role
 
 
-def _stage_rows(update: Update, context: BotContext, deal: DealView) -> list[list[tuple[str, str]]]:
+def _stage_rows(
+    update: Update, context: BotContext, deal: DealView, order_id: int | None
+) -> list[list[tuple[str, str]]]:
     with context.deps.db.session() as session:
         keys = [stage.key for stage in deals.stages(session)]
     buttons = [
@@ -33,6 +35,13 @@ def _stage_rows(update: Update, context: BotContext, deal: DealView) -> list[lis
         if key != deal.stage_key
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    if deal.stage_key == "won":
+        order_button = (
+            (label(update, context, "open_order"), f"ord:open:{order_id}")
+            if order_id
+            else (label(update, context, "create_order"), f"ord:new:{deal.deal_id}")
+        )
+        rows.insert(0, [order_button])
     rows.append([(label(update, context, "open_customer"), f"cus:open:{deal.customer_id}")])
     return rows
 
@@ -42,12 +51,13 @@ async def send_deal_card(
 ) -> None:
     with context.deps.db.session() as session:
         deal = deals.deal_view(session, context.me, deal_id)
+        order_id = orders.order_of_deal(session, context.me, deal_id)
     show_or_reply = show if edit else reply
     await show_or_reply(
         update,
         context,
         "deals/card",
-        markup=keyboard(_stage_rows(update, context, deal)),
+        markup=keyboard(_stage_rows(update, context, deal, order_id)),
         deal=deal,
         moved=moved,
         show_owner=context.me.role != Role.REP,

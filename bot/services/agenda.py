@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.services.customers import get_visible, visible_to
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible
+from bot.services.visibility import customers_visible_to, owned_by_visible, visible_customer
 from models import (
     Attachment,
     Contact,
@@ -97,7 +96,7 @@ def my_day(session: Session, actor: Actor, *, now: datetime) -> Day:
                 col(Touch.follow_up_at) < end,
                 col(Touch.follow_up_done_at).is_(None),
                 col(Touch.deleted_at).is_(None),
-                visible_to(actor),
+                customers_visible_to(actor),
             )
             .order_by(col(Touch.follow_up_at))
         )
@@ -172,7 +171,7 @@ class TimelinePage:
 
 def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> TimelinePage:
     """Every touch and deal move on a customer, newest first, a page at a time."""
-    customer = get_visible(session, actor, customer_id)
+    customer = visible_customer(session, actor, customer_id)
     page = max(page, 0)
     wanted = (page + 1) * TIMELINE_PAGE_SIZE + 1
     touches = session.exec(

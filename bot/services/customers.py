@@ -9,12 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.services.errors import NotFound, ServiceError
+from bot.services.errors import ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible
+from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Touch, User
 
 CUSTOMERS_PAGE_SIZE = 10
@@ -104,21 +104,6 @@ class CustomerNameInvalid(ServiceError):
     template = "customers/name_invalid"
 
 
-def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The condition on ``Customer`` rows that ``actor`` may see."""
-    return owned_by_visible(actor, Customer.owner_id)
-
-
-def get_visible(session: Session, actor: Actor, customer_id: int) -> Customer:
-    """The customer, or NotFound, the same whether it is missing or not the person's to see."""
-    customer = session.exec(
-        select(Customer).where(Customer.id == customer_id, visible_to(actor))
-    ).first()
-    if customer is None:
-        raise NotFound()
-    return customer
-
-
 def _line(customer: Customer, owner: User) -> CustomerLine:
     assert customer.id is not None
     return CustomerLine(
@@ -132,7 +117,7 @@ def _line(customer: Customer, owner: User) -> CustomerLine:
 
 def list_customers(session: Session, actor: Actor, page: int) -> CustomerPage:
     """The customers ``actor`` may see, by name, a page at a time."""
-    condition = visible_to(actor)
+    condition = customers_visible_to(actor)
     total = session.exec(select(func.count()).select_from(Customer).where(condition)).one()
     pages = max(1, -(-total // CUSTOMERS_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
@@ -171,7 +156,9 @@ def _lines(session: Session, customer_ids: list[int]) -> list[CustomerLine]:
 def recent_customers(session: Session, actor: Actor, limit: int = 6) -> list[CustomerLine]:
     """The customers the person touched last, newest first; then others by latest change."""
     touched = _last_touched(session, actor)
-    rows = session.exec(select(Customer.id, Customer.updated_at).where(visible_to(actor))).all()
+    rows = session.exec(
+        select(Customer.id, Customer.updated_at).where(customers_visible_to(actor))
+    ).all()
     ranked = sorted(
         rows,
         key=lambda row: (row[0] in touched, touched.get(row[0] or 0) or row[1]),
@@ -201,7 +188,7 @@ def search_customers(
         return []
     rows = session.exec(
         select(Customer.id, Customer.name, Customer.phone, Customer.updated_at).where(
-            visible_to(actor)
+            customers_visible_to(actor)
         )
     ).all()
     if not rows:
@@ -239,7 +226,7 @@ def find_duplicates(
     rows = session.exec(
         select(Customer, User)
         .join(User, col(Customer.owner_id) == col(User.id))
-        .where(visible_to(actor))
+        .where(customers_visible_to(actor))
     ).all()
     found = []
     for customer, owner in rows:
@@ -300,7 +287,7 @@ def _birthday(contact: Contact) -> str | None:
 
 def customer_card(session: Session, actor: Actor, customer_id: int) -> CustomerCard:
     """Everything a rep wants before walking in: facts, contacts, deals, next step, history."""
-    customer = get_visible(session, actor, customer_id)
+    customer = visible_customer(session, actor, customer_id)
     owner = session.get(User, customer.owner_id)
     contacts = session.exec(
         select(Contact).where(Contact.customer_id == customer_id).order_by(col(Contact.id))

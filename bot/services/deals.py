@@ -10,10 +10,9 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from bot.services.customers import get_visible
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible
+from bot.services.visibility import owned_by_visible, visible_customer
 from models import (
     Customer,
     Deal,
@@ -115,7 +114,7 @@ def _stage(session: Session, key: str) -> PipelineStage:
 
 def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: datetime) -> Deal:
     """A new deal in the first stage, owned by the person, on a customer they may see."""
-    get_visible(session, actor, draft.customer_id)
+    visible_customer(session, actor, draft.customer_id)
     first = _stage(session, FIRST_STAGE)
     if draft.amount <= 0:
         raise ServiceError()

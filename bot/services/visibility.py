@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from bot.services.errors import NotFound
 from bot.services.people import Actor
-from models import Role, User
+from models import Customer, Role, User
 
 
 def owned_by_visible(actor: Actor, owner_column: Any) -> ColumnElement[bool]:
@@ -20,3 +21,18 @@ def owned_by_visible(actor: Actor, owner_column: Any) -> ColumnElement[bool]:
         team_members = select(User.id).where(User.team_id == actor.team_id)
         return col(owner_column).in_(team_members.scalar_subquery())
     return col(owner_column) == actor.user_id
+
+
+def customers_visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The condition on ``Customer`` rows that ``actor`` may see."""
+    return owned_by_visible(actor, Customer.owner_id)
+
+
+def visible_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """The customer, or NotFound, the same whether it is missing or not the person's to see."""
+    customer = session.exec(
+        select(Customer).where(Customer.id == customer_id, customers_visible_to(actor))
+    ).first()
+    if customer is None:
+        raise NotFound()
+    return customer

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.services.customers import get_visible
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible
+from bot.services.visibility import owned_by_visible, visible_customer
 from models import Attachment, Customer, Touch, TouchKind
 
 UNDO_WINDOW = timedelta(minutes=5)
@@ -63,7 +62,7 @@ def log_touch(session: Session, actor: Actor, draft: TouchDraft, *, now: datetim
 
     The author's earlier open follow-ups on that customer count as done: they touched it now.
     """
-    customer = get_visible(session, actor, draft.customer_id)
+    customer = visible_customer(session, actor, draft.customer_id)
     for earlier in session.exec(
         select(Touch).where(
             Touch.customer_id == draft.customer_id,

@@ -1,0 +1,48 @@
+"""What a won deal becomes: an order with a delivery date, the people who deliver and collect,
+a payment schedule of instalments, and the payments received against it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Field, SQLModel
+
+from models.base import MONEY, UTCDateTime, utcnow
+
+
+class SalesOrder(SQLModel, table=True):
+    __tablename__ = "sales_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)
+    deal_id: int = Field(foreign_key="deal.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    delivery_owner_id: int = Field(foreign_key="user.id", index=True)
+    payment_owner_id: int = Field(foreign_key="user.id", index=True)
+    total: Decimal = Field(sa_type=MONEY)
+    paid_total: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    currency: str = Field(max_length=3)
+    delivery_date: date
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Instalment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="sales_order.id", index=True)
+    sequence: int
+    amount: Decimal = Field(sa_type=MONEY)
+    due_date: date = Field(index=True)
+
+
+class Payment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="sales_order.id", index=True)
+    amount: Decimal = Field(sa_type=MONEY)
+    received_on: date
+    logged_by_id: int = Field(foreign_key="user.id")
+    logged_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
