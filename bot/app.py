@@ -9,8 +9,9 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -65,6 +66,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def deps(self) -> Deps:
         return cast(SalesbotApplication, self.application).deps
+
+    def local_today(self) -> date:
+        """Today's date where the person is (the company's zone for strangers)."""
+        zone = self.actor.timezone if self.actor else self.deps.settings.default_timezone
+        return self.deps.now().astimezone(ZoneInfo(zone)).date()
 
     @property
     def me(self) -> Actor:

@@ -136,7 +136,9 @@ async def _create(update: Update, context: BotContext, *, allow_duplicate: bool)
                 now=deps.now(),
             )
             customer_id = customer.id or 0
-            card = customers.customer_card(session, context.me, customer_id)
+            card = customers.customer_card(
+                session, context.me, customer_id, today=context.local_today()
+            )
     except DuplicateCustomer as duplicate:
         rows = customer_buttons(update, context, "cus:open:", duplicate.matches[:5])
         rows.append([(label(update, context, "create_anyway"), "nc:force")])

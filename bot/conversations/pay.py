@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import (
@@ -47,14 +46,10 @@ def _data(context: BotContext) -> dict[str, Any]:
     return conversation_data(context, NAME)
 
 
-def _today(context: BotContext) -> date:
-    return context.deps.now().astimezone(ZoneInfo(context.me.timezone)).date()
-
-
 async def start(update: Update, context: BotContext) -> int:
     clear_conversation_data(context, NAME)
     with context.deps.db.session() as session:
-        payable = orders.payable_orders(session, context.me, today=_today(context))
+        payable = orders.payable_orders(session, context.me, today=context.local_today())
     rows = [
         [(label(update, context, "order_button", order), f"pay:ord:{order.order_id}")]
         for order in payable
@@ -74,7 +69,7 @@ async def order_chosen(update: Update, context: BotContext) -> int:
     if order_id is None:
         raise NotFound()
     with context.deps.db.session() as session:
-        order = orders.order_view(session, context.me, order_id, today=_today(context))
+        order = orders.order_view(session, context.me, order_id, today=context.local_today())
     clear_conversation_data(context, NAME)
     _data(context).update(order_id=order_id, currency=order.currency)
     await show(update, context, "orders/ask_payment", order=order)
@@ -102,12 +97,12 @@ async def amount_given(update: Update, context: BotContext) -> int | None:
 
 
 async def received_today(update: Update, context: BotContext) -> int | None:
-    return await _log(update, context, _today(context))
+    return await _log(update, context, context.local_today())
 
 
 async def received_on_given(update: Update, context: BotContext) -> int | None:
     when = parse_when(message_text(update), now=context.deps.now(), zone=context.me.timezone)
-    if when is None or when.day > _today(context):
+    if when is None or when.day > context.local_today():
         await reply(update, context, "orders/received_unclear")
         return None
     return await _log(update, context, when.day)

@@ -65,7 +65,9 @@ def card_buttons(
 
 async def send_card(update: Update, context: BotContext, customer_id: int, *, edit: bool) -> None:
     with context.deps.db.session() as session:
-        card = customers.customer_card(session, context.me, customer_id)
+        card = customers.customer_card(
+            session, context.me, customer_id, today=context.local_today()
+        )
     show_or_reply = show if edit else reply
     await show_or_reply(
         update,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -21,9 +20,8 @@ async def send_order_card(
     edit: bool,
     logged: Decimal | None = None,
 ) -> None:
-    today = context.deps.now().astimezone(ZoneInfo(context.me.timezone)).date()
     with context.deps.db.session() as session:
-        order = orders.order_view(session, context.me, order_id, today=today)
+        order = orders.order_view(session, context.me, order_id, today=context.local_today())
     rows = []
     if order.delivered_at is None:
         rows.append([(label(update, context, "mark_delivered"), f"ord:dlv:{order_id}")])

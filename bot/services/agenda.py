@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from bot.services.orders import visible_orders
 from bot.services.people import Actor
 from bot.services.visibility import customers_visible_to, owned_by_visible, visible_customer
 from models import (
@@ -17,12 +19,15 @@ from models import (
     Customer,
     Deal,
     DealStageChange,
+    Payment,
     PipelineStage,
+    SalesOrder,
     Touch,
     User,
 )
 
 TIMELINE_PAGE_SIZE = 5
+STORY_ORDER = {"deal_created": 0, "stage_change": 2, "order_created": 3, "payment": 4}
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,9 @@ class TimelineEntry:
     lost_reason: str | None = None
     has_location: bool = False
     attachments: int = 0
+    order_number: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,44 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         )
         for move, deal, author in moves
     ]
-    entries.sort(key=lambda entry: entry.at, reverse=True)
+    order_rows = session.exec(
+        select(SalesOrder, User)
+        .join(User, col(SalesOrder.created_by_id) == col(User.id))
+        .where(SalesOrder.customer_id == customer_id, visible_orders(actor))
+        .order_by(col(SalesOrder.created_at).desc())
+        .limit(wanted)
+    ).all()
+    payment_rows = session.exec(
+        select(Payment, SalesOrder, User)
+        .join(SalesOrder, col(Payment.order_id) == col(SalesOrder.id))
+        .join(User, col(Payment.logged_by_id) == col(User.id))
+        .where(SalesOrder.customer_id == customer_id, visible_orders(actor))
+        .order_by(col(Payment.logged_at).desc())
+        .limit(wanted)
+    ).all()
+    entries += [
+        TimelineEntry(
+            at=order.created_at,
+            kind="order_created",
+            author_name=author.full_name,
+            order_number=order.number,
+            amount=order.total,
+            currency=order.currency,
+        )
+        for order, author in order_rows
+    ] + [
+        TimelineEntry(
+            at=payment.logged_at,
+            kind="payment",
+            author_name=author.full_name,
+            order_number=order.number,
+            amount=payment.amount,
+            currency=order.currency,
+        )
+        for payment, order, author in payment_rows
+    ]
+    # Newest first; for one instant, later steps of the same story first.
+    entries.sort(key=lambda entry: (entry.at, STORY_ORDER.get(entry.kind, 1)), reverse=True)
     start = page * TIMELINE_PAGE_SIZE
     assert customer.id is not None
     return TimelinePage(

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.services.errors import ServiceError
+from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
 from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Touch, User
@@ -88,6 +89,7 @@ class CustomerCard:
     next_follow_up: datetime | None
     next_follow_up_has_time: bool
     last_touches: list[TouchLine]
+    unpaid: list[Unpaid]
 
 
 class DuplicateCustomer(ServiceError):
@@ -285,8 +287,9 @@ def _birthday(contact: Contact) -> str | None:
     return day.strftime("%d %b") + (f" {contact.birth_year}" if contact.birth_year else "")
 
 
-def customer_card(session: Session, actor: Actor, customer_id: int) -> CustomerCard:
-    """Everything a rep wants before walking in: facts, contacts, deals, next step, history."""
+def customer_card(session: Session, actor: Actor, customer_id: int, *, today: date) -> CustomerCard:
+    """Everything a rep wants before walking in: facts, contacts, deals, next step, history,
+    and what the customer still owes (``today`` in the reader's zone decides what is overdue)."""
     customer = visible_customer(session, actor, customer_id)
     owner = session.get(User, customer.owner_id)
     contacts = session.exec(
@@ -357,4 +360,5 @@ def customer_card(session: Session, actor: Actor, customer_id: int) -> CustomerC
             )
             for touch, author in touches
         ],
+        unpaid=unpaid_for_customer(session, actor, customer_id, today=today),
     )
