@@ -1,6 +1,7 @@
 """The SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from models.base import UTCDateTime, money, utcnow
+from models.catalog import Product
 from models.customers import Contact, Customer
 from models.orders import Instalment, Payment, SalesOrder
 from models.people import Invite, Role, Team, User
@@ -29,6 +30,7 @@ __all__ = [
     "LostReason",
     "Payment",
     "PipelineStage",
+    "Product",
     "Role",
     "SalesOrder",
     "ScratchData",

@@ -57,6 +57,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "invite",
         "users",
         "pipeline",
+        "import",
         "customers",
         "settings",
         "help",

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import SalesbotApplication
+from bot.conversations.catalog_import import import_conversation
 from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
 from bot.conversations.lost import lost_note_conversation
@@ -34,6 +35,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             lost_note_conversation(),
             order_conversation(),
             pay_conversation(),
+            import_conversation(),
             newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),

@@ -12,7 +12,16 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (*SELLING, "settings", "help", "cancel"),
     Role.MANAGER: (*SELLING, "invite", "settings", "help", "cancel"),
     Role.DIRECTOR: ("today", "customers", "deals", "settings", "help", "cancel"),
-    Role.ADMIN: ("invite", "users", "pipeline", "customers", "settings", "help", "cancel"),
+    Role.ADMIN: (
+        "invite",
+        "users",
+        "pipeline",
+        "import",
+        "customers",
+        "settings",
+        "help",
+        "cancel",
+    ),
 }
 
 

@@ -1,0 +1,119 @@
+"""End to end: /import products with a CSV of 100 rows (3 bad) and an XLSX file: the preview
+lists exactly the bad rows, nothing is written before the confirming tap, then all at once."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from sqlmodel import func, select
+
+from bot.db import Database
+from bot.emulator import BotAPIEmulator
+from bot.local import LocalBot
+from models import Product
+from tests.flows import admin_of, sales_team, texts
+
+BAD_ROWS = {10: "abc", 50: None, 77: "12.345"}  # row number in the file → bad price / no SKU
+
+
+def price_list_csv() -> bytes:
+    lines = ["SKU,Name,Unit,List price,Currency,Floor price"]
+    for number in range(2, 102):  # file rows 2..101: 100 products
+        sku = "" if BAD_ROWS.get(number, "x") is None else f"CNC-{number:03d}"
+        price = BAD_ROWS.get(number) or f"{1000 + number}.50"
+        lines.append(f'{sku},"Lathe, model {number}",pc,{price},CNY,{900 + number}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def product_count(db: Database) -> int:
+    with db.session() as session:
+        return session.exec(select(func.count()).select_from(Product)).one()
+
+
+async def test_csv_import_previews_bad_rows_and_imports_after_confirming(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    admin = await admin_of(bot, emulator)
+    with db.session() as session:
+        session.add(
+            Product(
+                sku="CNC-002", name="Old name", unit="pc", list_price=Decimal("1"), currency="CNY"
+            )
+        )
+    assert "Send the price list as a .csv or .xlsx file" in texts(
+        await bot.send(admin, "/import products")
+    )
+    await bot.settle(await admin.send_document("prices.csv", price_list_csv(), "text/csv"))
+
+    preview = admin.last()
+    assert "➕ 96 new products" in preview.text and "✏️ 1 to update" in preview.text
+    assert "⚠️ 3 bad rows, left out:" in preview.text
+    assert "• row 10: list price is not an amount with at most 2 decimals (abc)" in preview.text
+    assert "• row 50: no SKU" in preview.text
+    assert "• row 77: list price is not an amount with at most 2 decimals (12.345)" in preview.text
+    assert preview.text.count("• row") == 3
+    assert preview.button_texts() == ["✅ Import 97 rows"]
+    assert product_count(db) == 1  # nothing written yet
+
+    await bot.press(admin, "✅ Import 97 rows")
+    assert admin.last().text == "✅ Imported: 96 added, 1 updated, 3 bad rows left out."
+    assert product_count(db) == 97
+    with db.session() as session:
+        updated = session.exec(select(Product).where(Product.sku == "CNC-002")).one()
+        lathe = session.exec(select(Product).where(Product.sku == "CNC-101")).one()
+    assert updated.name == "Lathe, model 2" and updated.list_price == Decimal("1002.50")
+    assert lathe.floor_price == Decimal("1001.00") and lathe.currency == "CNY"
+
+    # The same file again changes nothing.
+    await bot.send(admin, "/import products")
+    await bot.settle(await admin.send_document("prices.csv", price_list_csv(), "text/csv"))
+    assert "97 unchanged" in admin.last().text
+
+
+async def test_xlsx_import_with_discount_column(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    admin = await admin_of(bot, emulator)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["sku", "name", "unit", "list_price", "currency", "max discount %"])
+    sheet.append(["SP-1", "Spindle 主轴", "pc", 2400, "CNY", 15])
+    sheet.append(["SP-2", "Chuck", "set", "1,200.50", "", "150"])
+    sheet.append(["SP-1", "Spindle again", "pc", 2500, "CNY", 10])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    await bot.send(admin, "/import products")
+    await bot.settle(await admin.send_document("prices.xlsx", buffer.getvalue()))
+
+    preview = admin.last().text
+    assert "➕ 1 new product" in preview
+    assert "• row 3: maximum discount is not a percentage from 0 to 100 (150)" in preview
+    assert "• row 4: same SKU as row (2)" in preview
+    await bot.press(admin, "✅ Import 1 row")
+    with db.session() as session:
+        spindle = session.exec(select(Product)).one()
+    assert spindle.name == "Spindle 主轴" and spindle.max_discount_pct == Decimal("15.00")
+
+
+async def test_import_refuses_wrong_files_and_non_admins(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    assert (
+        texts(await bot.send(team.tom, "/import products")) == "You can't do that with your role."
+    )
+    assert "For the product catalog send /import products" in texts(
+        await bot.send(team.admin, "/import")
+    )
+    await bot.send(team.admin, "/import products")
+    assert "Send the price list" in texts(await bot.send(team.admin, "here it comes"))
+    await bot.settle(await team.admin.send_document("prices.pdf", b"%PDF-1.4"))
+    assert team.admin.last().text.startswith("I can read .csv and .xlsx files only")
+    await bot.settle(await team.admin.send_document("prices.csv", b"name,cost\nA,1\n"))
+    assert "missing: sku, unit, list price" in team.admin.last().text
+    await bot.settle(await team.admin.send_document("prices.xlsx", b"not a workbook"))
+    assert team.admin.last().text.startswith("I couldn't open that file")
+    await bot.send(team.admin, "/cancel")
+    assert product_count(db) == 0
