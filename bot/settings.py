@@ -7,6 +7,7 @@ what is expected; ``main.py`` prints it as a single line and exits with code 2.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +29,9 @@ EXPECTED = {
     "DEFAULT_TIMEZONE": "an IANA time zone name such as Europe/Berlin or Asia/Shanghai",
     "SCHEDULER_TICK_SECONDS": "a whole number of seconds between 1 and 3600",
     "DEFAULT_CURRENCY": "a three-letter ISO currency code such as CNY, USD or EUR",
+    "QUOTE_REP_MAX_DISCOUNT": "a percentage from 0 to 100, like 10",
+    "QUOTE_MANAGER_MAX_DISCOUNT": "a percentage from 0 to 100, like 20",
+    "QUOTE_VALIDITY_DAYS": "a whole number of days from 1 to 365",
 }
 
 
@@ -48,6 +52,13 @@ class Settings(BaseSettings):
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
     scheduler_tick_seconds: int = Field(default=30, ge=1, le=3600, alias="SCHEDULER_TICK_SECONDS")
     default_currency: str = Field(default="USD", alias="DEFAULT_CURRENCY")
+    quote_rep_max_discount: Decimal = Field(
+        default=Decimal(10), ge=0, le=100, alias="QUOTE_REP_MAX_DISCOUNT"
+    )
+    quote_manager_max_discount: Decimal = Field(
+        default=Decimal(20), ge=0, le=100, alias="QUOTE_MANAGER_MAX_DISCOUNT"
+    )
+    quote_validity_days: int = Field(default=30, ge=1, le=365, alias="QUOTE_VALIDITY_DAYS")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -5,6 +5,7 @@ from models.catalog import Product
 from models.customers import Contact, Customer
 from models.orders import Instalment, Payment, SalesOrder
 from models.people import Invite, Role, Team, User
+from models.quotes import Quote, QuoteLine, QuoteStatus
 from models.sales import (
     Attachment,
     ConversationState,
@@ -31,6 +32,9 @@ __all__ = [
     "Payment",
     "PipelineStage",
     "Product",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
     "Role",
     "SalesOrder",
     "ScratchData",

@@ -74,7 +74,7 @@ async def test_create_a_deal_with_amount_close_date_timeframe_and_source(
     assert "Value: USD 12,000.00 · 10% → USD 1,200.00" in card.text
     assert "Stage: Lead" in card.text and "Expected close: Mon 30 Nov 2026" in card.text
     assert "Buying: within 3 months" in card.text and "Source: trade show" in card.text
-    assert card.button_texts()[:2] == ["→ Qualified", "→ Quoted"]
+    assert card.button_texts()[:3] == ["🧾 Quote", "→ Qualified", "→ Quoted"]
     [deal] = all_deals(db)
     assert deal.amount == Decimal("12000.00") and deal.currency == "USD"
     assert deal.expected_close == date(2026, 11, 30) and deal.timeframe == "3m"

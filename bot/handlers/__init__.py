@@ -17,10 +17,12 @@ from bot.conversations.lost import lost_note_conversation
 from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.order import order_conversation
 from bot.conversations.pay import pay_conversation
+from bot.conversations.quote import quote_conversation
+from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.settings import settings_conversation, show_settings
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, orders, today, users
+from bot.handlers import basics, customers, deals, gate, orders, quotes, today, users
 
 private = filters.ChatType.PRIVATE
 
@@ -36,6 +38,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             order_conversation(),
             pay_conversation(),
             import_conversation(),
+            quote_conversation(),
+            quote_reject_conversation(),
             newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),
@@ -61,6 +65,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(deals.lost_with_reason, pattern=r"^deal:lr:\d+:\w+$"),
             CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
+            CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),

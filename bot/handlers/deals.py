@@ -35,6 +35,8 @@ def _stage_rows(
         if key != deal.stage_key
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    if deal.is_open:
+        rows.insert(0, [(label(update, context, "quote"), f"q:deal:{deal.deal_id}")])
     if deal.stage_key == "won":
         order_button = (
             (label(update, context, "open_order"), f"ord:open:{order_id}")

@@ -1,0 +1,63 @@
+"""Quote approvals: the request an approver gets (Approve / Reject), their decision, and the
+word to the rep. Rejecting asks for a reason (``bot.conversations.quote_reject``)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.app import BotContext
+from bot.handlers.replies import callback_parts, int_part, keyboard, show
+from bot.services import quotes
+from bot.services.errors import NotFound
+
+
+def limits(context: BotContext) -> quotes.Limits:
+    settings = context.deps.settings
+    return quotes.Limits(
+        rep=settings.quote_rep_max_discount,
+        manager=settings.quote_manager_max_discount,
+        validity_days=settings.quote_validity_days,
+    )
+
+
+async def request_approvals(context: BotContext, decision: quotes.Decision) -> None:
+    """Send the approval request to each person who must decide next."""
+    if not decision.notify:
+        return
+    renderer = context.deps.renderer
+    with context.deps.db.session() as session:
+        view = quotes.approval_view(session, decision.quote_id)
+    for telegram_id in decision.notify:
+        buttons = keyboard(
+            [
+                [
+                    (renderer.label(None, "approve"), f"qa:yes:{decision.quote_id}"),
+                    (renderer.label(None, "reject"), f"qa:no:{decision.quote_id}"),
+                ]
+            ]
+        )
+        text = renderer.message(None, "quotes/approval_request", quote=view)
+        await context.bot.send_message(telegram_id, text, reply_markup=buttons)
+
+
+async def tell_outcome(update: Update, context: BotContext, decision: quotes.Decision) -> None:
+    """Show the approver what they did, tell the rep, and pass on to the next approvers."""
+    deps = context.deps
+    with deps.db.session() as session:
+        view = quotes.quote_view(session, context.me, decision.quote_id)
+    await show(update, context, "quotes/decided", quote=view)
+    text = deps.renderer.message(None, "quotes/outcome_for_rep", quote=view)
+    await context.bot.send_message(decision.owner_telegram_id, text)
+    await request_approvals(context, decision)
+
+
+async def approve(update: Update, context: BotContext) -> None:
+    quote_id = int_part(callback_parts(update, "qa"), 1)
+    if quote_id is None:
+        raise NotFound()
+    deps = context.deps
+    with deps.db.session() as session:
+        decision = quotes.decide(
+            session, context.me, quote_id, approve=True, limits=limits(context), now=deps.now()
+        )
+    await tell_outcome(update, context, decision)
