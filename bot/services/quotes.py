@@ -385,19 +385,21 @@ def approval_view(session: Session, quote_id: int) -> QuoteView:
     )
 
 
-def check_pending(session: Session, actor: Actor, quote_id: int) -> None:
-    """Refuse early (before asking a reason) when the person may not decide this quote now."""
+def check_pending(session: Session, actor: Actor, quote_id: int) -> str:
+    """The pending status the person may decide now; refuses otherwise (also before asking for
+    a reason). ``decide`` updates only from exactly this status."""
     quote = session.get(Quote, quote_id)
     if quote is None or not _may_see(session, actor, quote):
         raise NotFound()
     if quote.status == QuoteStatus.PENDING_MANAGER.value:
         allowed = actor.role in (Role.MANAGER, Role.DIRECTOR)
-    elif quote.status == QuoteStatus.PENDING_DIRECTOR.value:
-        allowed = actor.role == Role.DIRECTOR
-    else:
+    elif quote.status == QuoteStatus.PENDING_DIRECTOR.value and actor.role == Role.DIRECTOR:
+        allowed = True
+    else:  # decided, or past the manager's step (it is a director's now)
         raise AlreadyDecided(by=_decider_name(session, quote))
     if not allowed:
         raise NotAllowed()
+    return quote.status
 
 
 def decide(
@@ -412,10 +414,9 @@ def decide(
 ) -> Decision:
     """An approver's answer. Only the first answer to a pending step counts: the status moves
     with a conditional update, and a late or second press gets AlreadyDecided."""
-    check_pending(session, actor, quote_id)
+    expected = check_pending(session, actor, quote_id)
     quote = session.get(Quote, quote_id)
     assert quote is not None
-    expected = quote.status
     if approve:
         needs_director = quote.max_discount_pct > limits.manager
         to_director = expected == QuoteStatus.PENDING_MANAGER.value and needs_director
