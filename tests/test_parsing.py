@@ -421,6 +421,121 @@ CAPTURES: list[tuple[str, Capture]] = [
         "Acme: when: fri",
         Capture("Acme", "", None, When(d(11, 27), None)),
     ),
+    (
+        "Golden Harvest: sampled new flavours; next: send price list mon",
+        Capture("Golden Harvest", "sampled new flavours", "send price list", When(d(11, 30), None)),
+    ),
+    (
+        "Pacific Steel: plant tour ok; next: quote 500t in 3 days",
+        Capture("Pacific Steel", "plant tour ok", "quote 500t", When(d(11, 28), None)),
+    ),
+    (
+        "Lotus Textiles: no answer; next: call again tomorrow morning",
+        Capture("Lotus Textiles", "no answer", "call again", When(d(11, 26), t(9))),
+    ),
+    (
+        "Sunrise Solar - CEO liked the proposal; next: contract draft by Dec 10",
+        Capture("Sunrise Solar", "CEO liked the proposal", "contract draft", When(d(12, 10), None)),
+    ),
+    (
+        "Riverside: site visit, measured the hall; next: drawings next week",
+        Capture("Riverside", "site visit, measured the hall", "drawings", When(d(11, 30), None)),
+    ),
+    (
+        "杭州绿源：见了刘总，样品已送到；下一步：三天后电话确认",
+        Capture("杭州绿源", "见了刘总，样品已送到", "电话确认", When(d(11, 28), None)),
+    ),
+    (
+        "北京华信：技术交流；下一步：下周一上午10点演示",
+        Capture("北京华信", "技术交流", "演示", When(d(11, 30), t(10))),
+    ),
+    (
+        "广州明珠：客户不在；跟进：后天",
+        Capture("广州明珠", "客户不在", None, When(d(11, 27), None)),
+    ),
+    (
+        "Evergreen Hospitals: 3 vendors shortlisted; next: send references; follow up: in 1 week",
+        Capture(
+            "Evergreen Hospitals",
+            "3 vendors shortlisted",
+            "send references",
+            When(d(12, 2), None),
+        ),
+    ),
+    (
+        "Acme Tools: reorder of 50 spindles; next: confirm stock today 5pm",
+        Capture("Acme Tools", "reorder of 50 spindles", "confirm stock", When(d(11, 25), t(17))),
+    ),
+    (
+        "Brightway Logistics: complaint about late delivery",
+        Capture("Brightway Logistics", "complaint about late delivery", None, None),
+    ),
+    (
+        "Northstar Retail: store manager changed; next: meet the new one on Dec 3",
+        Capture(
+            "Northstar Retail", "store manager changed", "meet the new one", When(d(12, 3), None)
+        ),
+    ),
+    (
+        "Acme: demo; next: send quote 15/12",
+        Capture("Acme", "demo", "send quote", When(d(12, 15), None)),
+    ),
+    (
+        "Acme: meeting went long\nnext: follow up friday 2pm",
+        Capture("Acme", "meeting went long", "follow up", When(d(11, 27), t(14))),
+    ),
+    (
+        "宏达：报价已发；下一步：明天上午跟进",
+        Capture("宏达", "报价已发", "跟进", When(d(11, 26), t(9))),
+    ),
+    (
+        "Acme: call; next: 下周五",
+        Capture("Acme", "call", "", When(d(12, 4), None)),
+    ),
+    (
+        "Acme Machinery: visited with engineer; next: install plan in two weeks",
+        Capture("Acme Machinery", "visited with engineer", "install plan", When(d(12, 9), None)),
+    ),
+    (
+        "Acme: lunch with Li; next: invite to factory tour next month",
+        Capture("Acme", "lunch with Li", "invite to factory tour", When(d(12, 25), None)),
+    ),
+    (
+        "Acme: budget frozen; next: check back end of month",
+        Capture("Acme", "budget frozen", "check back", When(d(11, 30), None)),
+    ),
+    (
+        "Acme: sent catalogue; then: call tmr 11am",
+        Capture("Acme", "sent catalogue", "call", When(d(11, 26), t(11))),
+    ),
+    (
+        "绿源科技 - 技术对接完成；下一步：12月8日交付样机",
+        Capture("绿源科技", "技术对接完成", "交付样机", When(d(12, 8), None)),
+    ),
+    (
+        "Acme: 演示很好；next: 报价 明天下午三点",
+        Capture("Acme", "演示很好", "报价", When(d(11, 26), t(15))),
+    ),
+    (
+        "Acme: visit; next: send deck sat",
+        Capture("Acme", "visit", "send deck", When(d(11, 28), None)),
+    ),
+    (
+        "Acme: quick check-in call, all fine",
+        Capture("Acme", "quick check-in call, all fine", None, None),
+    ),
+    (
+        "Pacific Steel Works: 客户要样品；下一步：next tuesday 9am send samples",
+        Capture("Pacific Steel Works", "客户要样品", "send samples", When(d(12, 1), t(9))),
+    ),
+    (
+        "上海宏达机电有限公司：王经理出差；跟进：12月1日",
+        Capture("上海宏达机电有限公司", "王经理出差", None, When(d(12, 1), None)),
+    ),
+    (
+        "Acme: price accepted; next: draft contract; when: 2026-12-02 10:00",
+        Capture("Acme", "price accepted", "draft contract", When(d(12, 2), t(10))),
+    ),
 ]
 
 
