@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.db import Database
+from bot.documents import Documents, find_cjk_font
 from bot.persistence import DatabasePersistence
 from bot.rendering import Renderer
 from bot.services.people import Actor
@@ -46,6 +47,10 @@ class Deps:
     db: Database
     renderer: Renderer = field(default_factory=Renderer)
     clock: Callable[[], datetime] = utcnow
+    documents: Documents = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = Documents(self.renderer, find_cjk_font(self.settings.pdf_font))
 
     def now(self) -> datetime:
         return self.clock()

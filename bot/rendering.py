@@ -81,7 +81,7 @@ class Renderer:
         base = base.split("-")[0]
         return base if base in self.languages else FALLBACK_LANGUAGE
 
-    def _template_name(self, language: str | None, name: str) -> str:
+    def template_name(self, language: str | None, name: str) -> str:
         chosen = self.language_for(language)
         candidate = f"{chosen}/{name}"
         try:
@@ -93,7 +93,7 @@ class Renderer:
     def message(self, language: str | None, template_name: str, /, **context: Any) -> str:
         """The HTML text of message template ``template_name`` (without the ``.html``)."""
         name = template_name
-        template = self.environment.get_template(self._template_name(language, f"{name}.html"))
+        template = self.environment.get_template(self.template_name(language, f"{name}.html"))
         text = template.render(**context).strip()
         visible = visible_length(text)
         if visible > MESSAGE_LIMIT:
@@ -102,6 +102,6 @@ class Renderer:
 
     def label(self, language: str | None, name: str, /, *args: Any, **kwargs: Any) -> str:
         """A button label: the macro ``name`` of ``labels.txt``, as plain text."""
-        template = self.environment.get_template(self._template_name(language, "labels.txt"))
+        template = self.environment.get_template(self.template_name(language, "labels.txt"))
         macro = getattr(template.module, name)
         return str(macro(*args, **kwargs)).strip()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +33,7 @@ EXPECTED = {
     "QUOTE_REP_MAX_DISCOUNT": "a percentage from 0 to 100, like 10",
     "QUOTE_MANAGER_MAX_DISCOUNT": "a percentage from 0 to 100, like 20",
     "QUOTE_VALIDITY_DAYS": "a whole number of days from 1 to 365",
+    "PDF_FONT": "the path of a TTF/TTC font file with Chinese glyphs",
 }
 
 
@@ -59,6 +61,16 @@ class Settings(BaseSettings):
         default=Decimal(20), ge=0, le=100, alias="QUOTE_MANAGER_MAX_DISCOUNT"
     )
     quote_validity_days: int = Field(default=30, ge=1, le=365, alias="QUOTE_VALIDITY_DAYS")
+    pdf_font: str | None = Field(default=None, alias="PDF_FONT")
+
+    @field_validator("pdf_font")
+    @classmethod
+    def _font_file(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not Path(value.strip()).is_file():
+            raise ValueError("no such font file")
+        return value.strip()
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -4,11 +4,13 @@ exactly one decision wins, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.db import Database
@@ -115,6 +117,7 @@ async def test_a_quote_within_the_reps_limit_is_issued_at_once(
 
     quote = the_quote(db)
     assert question.text.startswith(f"✅ Quote {quote.number} issued: CNY 11,400.00")
+    assert team.tom.last().filename == f"{quote.number}.pdf"
     assert quote.number == f"Q-2026-{quote.id:05d}" and quote.status == "issued"
     assert quote.valid_until is not None and quote.valid_until.isoformat() == "2026-12-25"
     assert quote.total == Decimal("11400.00") and deal_stage(db) == "quoted"
@@ -139,7 +142,8 @@ async def test_a_deep_discount_goes_to_the_manager_who_approves(
     quote = the_quote(db)
     assert quote.status == "issued" and quote.decided_by_id == actor_of(db, team.manager.id).user_id
     assert team.manager.last().text.startswith(f"✅ Approved by you: quote {quote.number}")
-    assert f"was approved by Mei: {quote.number}, CNY 8,500.00" in team.tom.last().text
+    assert f"was approved by Mei: {quote.number}, CNY 8,500.00" in team.tom.messages[-2].text
+    assert team.tom.last().filename == f"{quote.number}.pdf"
     assert len(director.messages) == before  # within the manager's limit
     assert deal_stage(db) == "quoted"
 
@@ -163,7 +167,8 @@ async def test_beyond_the_managers_limit_a_director_decides_too(
     await bot.press(director, "✅ Approve")
     quote = the_quote(db)
     assert quote.status == "issued" and quote.manager_approved_by_id is not None
-    assert f"approved by Dave: {quote.number}" in team.tom.last().text
+    assert f"approved by Dave: {quote.number}" in team.tom.messages[-2].text
+    assert team.tom.last().kind == "document"
 
 
 async def test_a_floor_price_needs_approval_even_within_the_limit(
@@ -306,3 +311,41 @@ def test_one_manager_pressing_twice_gets_already_decided(db: Database) -> None:
     with db.session() as session, pytest.raises(quotes.AlreadyDecided) as late:
         quotes.decide(session, managers[0], quote_id, approve=True, limits=LIMITS, now=now)
     assert late.value.details["by"] == managers[0].full_name
+
+
+async def test_the_issued_quote_arrives_as_a_pdf_with_chinese_text(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "上海宏达机电有限公司")
+    add_products(db)
+    with db.session() as session:
+        session.add(
+            Product(
+                sku="ZZ-1",
+                name="主轴 <spindle> & 刀具",
+                unit="套",
+                list_price=Decimal("1234.56"),
+                currency="CNY",
+            )
+        )
+    await create_deal(bot, team.tom, "上海宏达机电有限公司", "刀具升级", "¥9000")
+    await bot.send(team.tom, "/quote")
+    await bot.press(team.tom, "刀具升级 · 上海宏达机电有限公司")
+    await bot.send(team.tom, "ZZ-1")
+    await bot.press(team.tom, team.tom.last().button_texts()[0])
+    await bot.send(team.tom, "3")
+    await bot.press(team.tom, "5%")
+    await bot.press(team.tom, "📤 Submit")
+
+    document = team.tom.last()
+    quote = the_quote(db)
+    assert document.kind == "document" and document.filename == f"{quote.number}.pdf"
+    assert document.text.startswith(
+        f"🧾 Quote {quote.number} for 上海宏达机电有限公司: CNY 3,518.49"
+    )
+    assert document.document is not None and document.document.startswith(b"%PDF")
+    text = PdfReader(io.BytesIO(document.document)).pages[0].extract_text()
+    assert f"Quotation {quote.number}" in text
+    assert "上海宏达机电有限公司" in text and "主轴 <spindle> & 刀具" in text
+    assert "3 套" in text and "3,518.49" in text and "Total: CNY 3,518.49" in text

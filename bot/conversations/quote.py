@@ -24,7 +24,7 @@ from bot.conversations.common import (
     make_conversation,
     pick_with_buttons,
 )
-from bot.handlers.quotes import limits, request_approvals
+from bot.handlers.quotes import limits, request_approvals, send_quote_document
 from bot.handlers.replies import (
     callback_parts,
     int_part,
@@ -242,6 +242,7 @@ async def submit(update: Update, context: BotContext) -> int:
         view = quotes.quote_view(session, context.me, decision.quote_id)
     clear_conversation_data(context, NAME)
     await show(update, context, "quotes/submitted", decision=decision, quote=view)
+    await send_quote_document(context, decision)
     await request_approvals(context, decision)
     return END
 

@@ -3,12 +3,13 @@ word to the rep. Rejecting asks for a reason (``bot.conversations.quote_reject``
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InputFile, Update
 
 from bot.app import BotContext
 from bot.handlers.replies import callback_parts, int_part, keyboard, show
 from bot.services import quotes
 from bot.services.errors import NotFound
+from models import QuoteStatus
 
 
 def limits(context: BotContext) -> quotes.Limits:
@@ -40,6 +41,23 @@ async def request_approvals(context: BotContext, decision: quotes.Decision) -> N
         await context.bot.send_message(telegram_id, text, reply_markup=buttons)
 
 
+async def send_quote_document(context: BotContext, decision: quotes.Decision) -> None:
+    """The issued quote as a PDF, to the rep who owns it."""
+    if decision.status != QuoteStatus.ISSUED.value:
+        return
+    deps = context.deps
+    with deps.db.session() as session:
+        view = quotes.approval_view(session, decision.quote_id)
+    issued_on = view.issued_at.date() if view.issued_at else deps.now().date()
+    pdf = deps.documents.render(None, "quotes/document", quote=view, issued_on=issued_on)
+    caption = deps.renderer.message(None, "quotes/document_caption", quote=view)
+    await context.bot.send_document(
+        decision.owner_telegram_id,
+        InputFile(pdf, filename=f"{view.number}.pdf"),
+        caption=caption,
+    )
+
+
 async def tell_outcome(update: Update, context: BotContext, decision: quotes.Decision) -> None:
     """Show the approver what they did, tell the rep, and pass on to the next approvers."""
     deps = context.deps
@@ -48,6 +66,7 @@ async def tell_outcome(update: Update, context: BotContext, decision: quotes.Dec
     await show(update, context, "quotes/decided", quote=view)
     text = deps.renderer.message(None, "quotes/outcome_for_rep", quote=view)
     await context.bot.send_message(decision.owner_telegram_id, text)
+    await send_quote_document(context, decision)
     await request_approvals(context, decision)
 
 

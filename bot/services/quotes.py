@@ -331,6 +331,7 @@ class QuoteView:
     max_discount_pct: Decimal
     below_floor: bool
     valid_until: date | None
+    issued_at: datetime | None
     decided_by_name: str | None
     reject_reason: str | None
 
@@ -380,6 +381,7 @@ def approval_view(session: Session, quote_id: int) -> QuoteView:
         max_discount_pct=quote.max_discount_pct,
         below_floor=quote.below_floor,
         valid_until=quote.valid_until,
+        issued_at=quote.issued_at,
         decided_by_name=decider.full_name if decider else None,
         reject_reason=quote.reject_reason,
     )
