@@ -349,3 +349,10 @@ async def test_the_issued_quote_arrives_as_a_pdf_with_chinese_text(
     assert f"Quotation {quote.number}" in text
     assert "上海宏达机电有限公司" in text and "主轴 <spindle> & 刀具" in text
     assert "3 套" in text and "3,518.49" in text and "Total: CNY 3,518.49" in text
+    # The quote is on the customer's timeline, after the deal's move to Quoted.
+    await bot.send(team.tom, "宏达")
+    await bot.press(team.tom, "上海宏达机电有限公司")
+    await bot.press(team.tom, "🕘 Timeline")
+    timeline = team.tom.last().text
+    assert f"🧾 Quote {quote.number} CNY 3,518.49 · issued" in timeline
+    assert "“刀具升级”: Lead → Quoted" in timeline

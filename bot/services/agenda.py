@@ -21,13 +21,14 @@ from models import (
     DealStageChange,
     Payment,
     PipelineStage,
+    Quote,
     SalesOrder,
     Touch,
     User,
 )
 
 TIMELINE_PAGE_SIZE = 5
-STORY_ORDER = {"deal_created": 0, "stage_change": 2, "order_created": 3, "payment": 4}
+STORY_ORDER = {"deal_created": 0, "quote": 1, "stage_change": 2, "order_created": 3, "payment": 4}
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,25 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         .order_by(col(Payment.logged_at).desc())
         .limit(wanted)
     ).all()
+    quote_rows = session.exec(
+        select(Quote, User)
+        .join(User, col(Quote.owner_id) == col(User.id))
+        .where(Quote.customer_id == customer_id, owned_by_visible(actor, Quote.owner_id))
+        .order_by(col(Quote.created_at).desc())
+        .limit(wanted)
+    ).all()
+    entries += [
+        TimelineEntry(
+            at=quote.created_at,
+            kind="quote",
+            author_name=author.full_name,
+            order_number=quote.number,
+            amount=quote.total,
+            currency=quote.currency,
+            notes=quote.status,
+        )
+        for quote, author in quote_rows
+    ]
     entries += [
         TimelineEntry(
             at=order.created_at,
