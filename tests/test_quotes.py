@@ -356,3 +356,34 @@ async def test_the_issued_quote_arrives_as_a_pdf_with_chinese_text(
     timeline = team.tom.last().text
     assert f"🧾 Quote {quote.number} CNY 3,518.49 · issued" in timeline
     assert "“刀具升级”: Lead → Quoted" in timeline
+
+
+async def test_a_second_price_for_the_same_product_is_warned_about(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team, _ = await ready(bot, emulator, db)
+    await build_quote(bot, team.tom, "CNC-100", "2", "5")
+    await bot.press(team.tom, "📤 Submit")
+    first = the_quote(db)
+    # Same product, same price: no warning.
+    await build_quote(bot, team.tom, "CNC-100", "4", "5")
+    await bot.press(team.tom, "📤 Submit")
+    assert the_quote(db).id != first.id and the_quote(db).status == "issued"
+    # Another price: warned, Back returns to the summary, Submit anyway goes on.
+    await build_quote(bot, team.tom, "CNC-100", "2", "8")
+    await bot.press(team.tom, "📤 Submit")
+    warning = team.tom.last()
+    assert warning.text.startswith("⚠️ Customers hate two prices for one product.")
+    assert f"CNY 950.00 in {first.number} (valid until 25 Dec 2026), now CNY 920.00" in (
+        warning.text
+    )
+    assert warning.button_texts() == ["📤 Submit anyway", "◀ Back to the quote"]
+    with db.session() as session:
+        assert len(session.exec(select(Quote)).all()) == 2
+    await bot.press(team.tom, "◀ Back to the quote")
+    assert "Total CNY 1,840.00" in team.tom.last().text
+    await bot.press(team.tom, "📤 Submit")
+    await bot.press(team.tom, "📤 Submit anyway")
+    with db.session() as session:
+        assert len(session.exec(select(Quote)).all()) == 3
+    assert the_quote(db).total == Decimal("1840.00")

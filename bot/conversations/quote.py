@@ -227,8 +227,32 @@ async def overall_given(update: Update, context: BotContext) -> int | None:
 
 
 async def submit(update: Update, context: BotContext) -> int:
+    """Submit, unless the customer holds a valid quote with other prices for the same products:
+    then warn first (Submit anyway / Back)."""
     data = _data(context)
     deps = context.deps
+    if callback_parts(update, "q")[:1] != ["force"]:
+        with deps.db.session() as session:
+            conflicts = quotes.price_conflicts(
+                session,
+                context.me,
+                int(data["deal_id"]),
+                _lines(context),
+                Decimal(data.get("overall", "0")),
+                limits=limits(context),
+                today=context.local_today(),
+            )
+        if conflicts:
+            rows = [
+                [
+                    (label(update, context, "submit_anyway"), "q:force"),
+                    (label(update, context, "back_to_quote"), "q:back"),
+                ]
+            ]
+            await show(
+                update, context, "quotes/price_conflict", markup=keyboard(rows), conflicts=conflicts
+            )
+            return REVIEW
     with deps.db.session() as session:
         decision = quotes.submit_quote(
             session,
@@ -245,6 +269,10 @@ async def submit(update: Update, context: BotContext) -> int:
     await send_quote_document(context, decision)
     await request_approvals(context, decision)
     return END
+
+
+async def back_to_review(update: Update, context: BotContext) -> int:
+    return await _review(update, context)
 
 
 def quote_conversation() -> ConversationHandler[BotContext]:
@@ -269,7 +297,8 @@ def quote_conversation() -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(add_product, pattern=r"^q:add$"),
                 CallbackQueryHandler(ask_overall, pattern=r"^q:overall$"),
                 CallbackQueryHandler(remove_last, pattern=r"^q:rmlast$"),
-                CallbackQueryHandler(submit, pattern=r"^q:submit$"),
+                CallbackQueryHandler(submit, pattern=r"^q:(submit|force)$"),
+                CallbackQueryHandler(back_to_review, pattern=r"^q:back$"),
                 MessageHandler(TEXT, pick_with_buttons),
             ],
             OVERALL: [MessageHandler(TEXT, overall_given)],

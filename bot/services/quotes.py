@@ -188,6 +188,62 @@ def price_quote(
     )
 
 
+@dataclass(frozen=True)
+class PriceConflict:
+    sku: str
+    name: str
+    earlier_number: str
+    earlier_price: Decimal
+    new_price: Decimal
+    currency: str
+    valid_until: date
+
+
+def price_conflicts(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    lines: list[LineDraft],
+    overall_discount_pct: Decimal,
+    *,
+    limits: Limits,
+    today: date,
+) -> list[PriceConflict]:
+    """Products this quote prices differently from a still-valid quote the customer already has
+    (customers hate two prices for one product)."""
+    deal = _open_deal(session, actor, deal_id)
+    pricing = price_quote(session, lines, overall_discount_pct, limits)
+    keep = (HUNDRED - overall_discount_pct) / HUNDRED
+    new_prices = {line.product_id: cents(line.unit_price * keep) for line in pricing.lines}
+    earlier = session.exec(
+        select(QuoteLine, Quote)
+        .join(Quote, col(QuoteLine.quote_id) == col(Quote.id))
+        .where(
+            Quote.customer_id == deal.customer_id,
+            Quote.status == QuoteStatus.ISSUED.value,
+            col(Quote.valid_until) >= today,
+            col(QuoteLine.product_id).in_(list(new_prices)),
+        )
+        .order_by(col(Quote.issued_at).desc())
+    ).all()
+    conflicts: dict[int, PriceConflict] = {}
+    for line, quote in earlier:
+        price = cents(line.unit_price * (HUNDRED - quote.overall_discount_pct) / HUNDRED)
+        if line.product_id in conflicts or price == new_prices[line.product_id]:
+            continue
+        assert quote.number is not None and quote.valid_until is not None
+        conflicts[line.product_id] = PriceConflict(
+            sku=line.sku,
+            name=line.name,
+            earlier_number=quote.number,
+            earlier_price=price,
+            new_price=new_prices[line.product_id],
+            currency=quote.currency,
+            valid_until=quote.valid_until,
+        )
+    return list(conflicts.values())
+
+
 def _open_deal(session: Session, actor: Actor, deal_id: int) -> Deal:
     row = session.exec(
         select(Deal, PipelineStage)
