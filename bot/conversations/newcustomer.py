@@ -24,7 +24,7 @@ from bot.conversations.common import (
     pick_with_buttons,
 )
 from bot.conversations.pick import customer_buttons
-from bot.handlers.customers import card_buttons, open_card
+from bot.handlers.customers import open_card, send_card
 from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import customers
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
@@ -135,10 +135,7 @@ async def _create(update: Update, context: BotContext, *, allow_duplicate: bool)
                 allow_duplicate=allow_duplicate,
                 now=deps.now(),
             )
-            customer_id = customer.id or 0
-            card = customers.customer_card(
-                session, context.me, customer_id, today=context.local_today()
-            )
+            customer_id, name = customer.id or 0, customer.name
     except DuplicateCustomer as duplicate:
         rows = customer_buttons(update, context, "cus:open:", duplicate.matches[:5])
         rows.append([(label(update, context, "create_anyway"), "nc:force")])
@@ -150,15 +147,8 @@ async def _create(update: Update, context: BotContext, *, allow_duplicate: bool)
         await reply(update, context, "customers/name_invalid")
         return CUSTOMER_NAME
     clear_conversation_data(context, NAME)
-    await reply(update, context, "customers/created", name=card.name)
-    await reply(
-        update,
-        context,
-        "customers/card",
-        markup=keyboard(card_buttons(update, context, customer_id)),
-        card=card,
-        timezone=context.me.timezone,
-    )
+    await reply(update, context, "customers/created", name=name)
+    await send_card(update, context, customer_id, edit=False)
     return END
 
 
