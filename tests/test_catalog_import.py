@@ -117,3 +117,29 @@ async def test_import_refuses_wrong_files_and_non_admins(
     assert team.admin.last().text.startswith("I couldn't open that file")
     await bot.send(team.admin, "/cancel")
     assert product_count(db) == 0
+
+
+async def test_one_product_added_then_changed_with_the_same_checks(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    admin = await admin_of(bot, emulator)
+    assert "Add or change one product in one line" in texts(await bot.send(admin, "/product"))
+    refused = await bot.send(admin, "/product CNC-200, CNC lathe 200, pc, 12.345, CNY")
+    assert "⚠️ list price is not an amount with at most 2 decimals (12.345)" in refused[0].text
+    assert product_count(db) == 0
+    preview = await bot.send(admin, "/product CNC-200, CNC lathe 200, pc, 1500, CNY, 1300")
+    assert preview[0].text == (
+        "➕ New product CNC-200: CNC lathe 200 · CNY 1,500.00 per pc · floor CNY 1,300.00"
+    )
+    assert product_count(db) == 0
+    await bot.press(admin, "✅ Save")
+    assert admin.last().text == "✅ Imported: 1 added, 0 updated."
+    await bot.send(admin, "/product CNC-200; CNC lathe 200 (2027); pc; 1450; CNY; 1300; 10")
+    assert "✏️ Change CNC-200 to: CNC lathe 200 (2027) · CNY 1,450.00" in admin.last().text
+    await bot.press(admin, "✅ Save")
+    with db.session() as session:
+        lathe = session.exec(select(Product)).one()
+    assert lathe.list_price == Decimal("1450.00") and lathe.max_discount_pct == Decimal("10.00")
+    assert "nothing to change" in texts(
+        await bot.send(admin, "/product CNC-200; CNC lathe 200 (2027); pc; 1450; CNY; 1300; 10")
+    )

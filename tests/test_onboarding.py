@@ -58,6 +58,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "users",
         "pipeline",
         "import",
+        "product",
         "customers",
         "settings",
         "help",

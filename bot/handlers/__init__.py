@@ -17,6 +17,7 @@ from bot.conversations.lost import lost_note_conversation
 from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.order import order_conversation
 from bot.conversations.pay import pay_conversation
+from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.settings import settings_conversation, show_settings
@@ -38,6 +39,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             order_conversation(),
             pay_conversation(),
             import_conversation(),
+            product_conversation(),
             quote_conversation(),
             quote_reject_conversation(),
             newcustomer_conversation(),

@@ -17,6 +17,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "users",
         "pipeline",
         "import",
+        "product",
         "customers",
         "settings",
         "help",
