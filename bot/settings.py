@@ -34,6 +34,7 @@ EXPECTED = {
     "QUOTE_MANAGER_MAX_DISCOUNT": "a percentage from 0 to 100, like 20",
     "QUOTE_VALIDITY_DAYS": "a whole number of days from 1 to 365",
     "PDF_FONT": "the path of a TTF/TTC font file with Chinese glyphs",
+    "TICKET_DUE_HOURS": "hours per kind, like complaint=24,repair=72,question=48",
 }
 
 
@@ -62,6 +63,22 @@ class Settings(BaseSettings):
     )
     quote_validity_days: int = Field(default=30, ge=1, le=365, alias="QUOTE_VALIDITY_DAYS")
     pdf_font: str | None = Field(default=None, alias="PDF_FONT")
+    ticket_due_hours: Annotated[dict[str, int], NoDecode] = Field(
+        default={"complaint": 24, "repair": 72, "question": 48}, alias="TICKET_DUE_HOURS"
+    )
+
+    @field_validator("ticket_due_hours", mode="before")
+    @classmethod
+    def _due_hours(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        hours = {"complaint": 24, "repair": 72, "question": 48}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            kind, _, number = part.partition("=")
+            if kind.strip() not in hours or not number.strip().isdigit() or int(number) < 1:
+                raise ValueError("bad ticket hours")
+            hours[kind.strip()] = int(number)
+        return hours
 
     @field_validator("pdf_font")
     @classmethod

@@ -18,6 +18,7 @@ from models.sales import (
     Touch,
     TouchKind,
 )
+from models.service import Ticket, TicketKind, TicketStatus
 
 __all__ = [
     "Attachment",
@@ -39,6 +40,9 @@ __all__ = [
     "SalesOrder",
     "ScratchData",
     "Team",
+    "Ticket",
+    "TicketKind",
+    "TicketStatus",
     "Timeframe",
     "Touch",
     "TouchKind",

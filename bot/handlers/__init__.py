@@ -21,9 +21,10 @@ from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.settings import settings_conversation, show_settings
+from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, orders, quotes, today, users
+from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
 
 private = filters.ChatType.PRIVATE
 
@@ -40,6 +41,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             pay_conversation(),
             import_conversation(),
             product_conversation(),
+            ticket_conversation(),
             quote_conversation(),
             quote_reject_conversation(),
             newcustomer_conversation(),
@@ -54,6 +56,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("deals", deals.board, filters=private),
             CommandHandler("today", today.my_day, filters=private),
             CommandHandler("pipeline", deals.pipeline, filters=private),
+            CommandHandler("tickets", tickets.list_open, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -68,6 +71,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),
+            CallbackQueryHandler(tickets.open_card, pattern=r"^tk:open:\d+$"),
+            CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),

@@ -6,7 +6,18 @@ from models import Role
 
 PUBLIC_COMMANDS: tuple[str, ...] = ("start", "help")
 
-SELLING = ("today", "visit", "customers", "newcustomer", "deal", "deals", "quote", "pay")
+SELLING = (
+    "today",
+    "visit",
+    "customers",
+    "newcustomer",
+    "deal",
+    "deals",
+    "quote",
+    "pay",
+    "ticket",
+    "tickets",
+)
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (*SELLING, "settings", "help", "cancel"),

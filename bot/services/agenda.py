@@ -23,6 +23,7 @@ from models import (
     PipelineStage,
     Quote,
     SalesOrder,
+    Ticket,
     Touch,
     User,
 )
@@ -165,6 +166,7 @@ class TimelineEntry:
     has_location: bool = False
     attachments: int = 0
     order_number: str | None = None
+    ticket_kind: str | None = None
     amount: Decimal | None = None
     currency: str | None = None
 
@@ -245,6 +247,33 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         .order_by(col(Payment.logged_at).desc())
         .limit(wanted)
     ).all()
+    ticket_rows = session.exec(
+        select(Ticket, User)
+        .join(User, col(Ticket.created_by_id) == col(User.id))
+        .where(Ticket.customer_id == customer_id, owned_by_visible(actor, Ticket.owner_id))
+        .order_by(col(Ticket.created_at).desc())
+        .limit(wanted)
+    ).all()
+    for ticket, author in ticket_rows:
+        entries.append(
+            TimelineEntry(
+                at=ticket.created_at,
+                kind="ticket_opened",
+                author_name=author.full_name,
+                notes=ticket.description,
+                ticket_kind=ticket.kind,
+            )
+        )
+        if ticket.resolved_at is not None:
+            entries.append(
+                TimelineEntry(
+                    at=ticket.resolved_at,
+                    kind="ticket_resolved",
+                    author_name="",
+                    notes=ticket.description,
+                    ticket_kind=ticket.kind,
+                )
+            )
     quote_rows = session.exec(
         select(Quote, User)
         .join(User, col(Quote.owner_id) == col(User.id))

@@ -1,0 +1,134 @@
+"""Service requests and complaints: opened on a customer, assigned to its owner rep, due by
+kind (TICKET_DUE_HOURS), moved open → in progress → resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.services.errors import NotFound, ServiceError
+from bot.services.people import Actor
+from bot.services.visibility import owned_by_visible, visible_customer
+from models import Customer, Ticket, TicketKind, TicketStatus, User
+
+NEXT_STATUS = {
+    TicketStatus.OPEN.value: (TicketStatus.IN_PROGRESS.value, TicketStatus.RESOLVED.value),
+    TicketStatus.IN_PROGRESS.value: (TicketStatus.RESOLVED.value,),
+    TicketStatus.RESOLVED.value: (),
+}
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket_id: int
+    customer_id: int
+    customer_name: str
+    owner_name: str
+    kind: str
+    description: str
+    status: str
+    due_at: datetime
+    overdue: bool
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class DescriptionInvalid(ServiceError):
+    template = "tickets/description_invalid"
+
+
+class StatusUnchanged(ServiceError):
+    template = "tickets/status_unchanged"
+
+
+def open_ticket(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    kind: TicketKind,
+    description: str,
+    *,
+    due_hours: dict[str, int],
+    now: datetime,
+) -> Ticket:
+    """A new request on a customer the person may see, assigned to the customer's owner."""
+    customer = visible_customer(session, actor, customer_id)
+    text = description.strip()
+    if not text:
+        raise DescriptionInvalid()
+    ticket = Ticket(
+        customer_id=customer_id,
+        owner_id=customer.owner_id,
+        kind=TicketKind(kind).value,
+        description=text,
+        due_at=now + timedelta(hours=due_hours[TicketKind(kind).value]),
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def _row(session: Session, actor: Actor, ticket_id: int) -> tuple[Ticket, Customer, User]:
+    row = session.exec(
+        select(Ticket, Customer, User)
+        .join(Customer, col(Ticket.customer_id) == col(Customer.id))
+        .join(User, col(Ticket.owner_id) == col(User.id))
+        .where(Ticket.id == ticket_id, owned_by_visible(actor, Ticket.owner_id))
+    ).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _view(ticket: Ticket, customer: Customer, owner: User, now: datetime) -> TicketView:
+    return TicketView(
+        ticket_id=ticket.id or 0,
+        customer_id=customer.id or 0,
+        customer_name=customer.name,
+        owner_name=owner.full_name,
+        kind=ticket.kind,
+        description=ticket.description,
+        status=ticket.status,
+        due_at=ticket.due_at,
+        overdue=ticket.status != TicketStatus.RESOLVED.value and ticket.due_at < now,
+        created_at=ticket.created_at,
+        resolved_at=ticket.resolved_at,
+    )
+
+
+def ticket_view(session: Session, actor: Actor, ticket_id: int, *, now: datetime) -> TicketView:
+    return _view(*_row(session, actor, ticket_id), now)
+
+
+def move_ticket(
+    session: Session, actor: Actor, ticket_id: int, status: TicketStatus, *, now: datetime
+) -> TicketView:
+    """Open → in progress → resolved (or open → resolved); never back."""
+    ticket, customer, owner = _row(session, actor, ticket_id)
+    if status.value not in NEXT_STATUS[ticket.status]:
+        raise StatusUnchanged()
+    ticket.status, ticket.updated_at = status.value, now
+    if status == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    session.flush()
+    return _view(ticket, customer, owner, now)
+
+
+def open_tickets(session: Session, actor: Actor, *, now: datetime) -> list[TicketView]:
+    """Unresolved tickets the person may see, the most urgent first."""
+    rows = session.exec(
+        select(Ticket, Customer, User)
+        .join(Customer, col(Ticket.customer_id) == col(Customer.id))
+        .join(User, col(Ticket.owner_id) == col(User.id))
+        .where(
+            Ticket.status != TicketStatus.RESOLVED.value, owned_by_visible(actor, Ticket.owner_id)
+        )
+        .order_by(col(Ticket.due_at))
+        .limit(30)
+    ).all()
+    return [_view(ticket, customer, owner, now) for ticket, customer, owner in rows]

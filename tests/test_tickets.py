@@ -1,0 +1,71 @@
+"""End to end: a service request or complaint is opened on a customer, due by its kind in the
+rep's time zone, moved to in progress and resolved, listed most urgent first, and kept on the
+customer's timeline. Nonsense at each step is re-asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.db import Database
+from bot.emulator import BotAPIEmulator
+from bot.local import LocalBot
+from models import Ticket
+from tests.conftest import FakeClock
+from tests.flows import add_customer, sales_team, texts
+
+
+async def test_open_work_and_resolve_a_complaint(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery")
+    add_customer(db, team.tom, "Brightway Logistics")
+    add_customer(db, team.sara, "Pacific Steel Works")
+
+    await bot.send(team.tom, "/ticket")
+    await bot.press(team.tom, "Acme Machinery")
+    assert team.tom.last().button_texts() == ["😠 Complaint", "🔧 Repair", "❓ Question"]
+    assert "Please choose with the buttons" in texts(await bot.send(team.tom, "complaint!"))
+    await bot.press(team.tom, "😠 Complaint")
+    card = (await bot.send(team.tom, "Lathe #3 leaks oil since the delivery"))[0]
+
+    # Complaints are due in 24 hours: 09:00 UTC + 24 h is 17:00 the next day in Shanghai.
+    assert "🛠 Complaint #1 · Acme Machinery" in card.text
+    assert "Status: open" in card.text and "Due: Thu 26 Nov 2026, 17:00" in card.text
+    assert card.button_texts() == ["▶ In progress", "✅ Resolved", "Open customer"]
+    with db.session() as session:
+        ticket = session.exec(select(Ticket)).one()
+    assert ticket.due_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    await bot.send(team.tom, "/ticket")
+    await bot.press(team.tom, "Brightway Logistics")
+    await bot.press(team.tom, "❓ Question")
+    await bot.send(team.tom, "Do we ship to Hainan?")
+    clock.advance(timedelta(hours=30))
+    listing = (await bot.send(team.tom, "/tickets"))[0]
+    assert "Open service requests (2, 1 overdue)" in listing.text
+    assert listing.button_texts() == ["⚠️ #1 Acme Machinery", "#2 Brightway Logistics"]
+    assert "No open service requests" in texts(await bot.send(team.sara, "/tickets"))
+    assert "Open service requests (2" in texts(await bot.send(team.manager, "/tickets"))
+
+    await bot.press(team.tom, "⚠️ #1 Acme Machinery")
+    await bot.press(team.tom, "▶ In progress")
+    assert "Status: in progress" in team.tom.last().text
+    assert team.tom.last().button_texts() == ["✅ Resolved", "Open customer"]
+    await bot.press(team.tom, "✅ Resolved")
+    assert "Status: resolved" in team.tom.last().text and "overdue" not in team.tom.last().text
+    with db.session() as session:
+        assert session.get(Ticket, 1).resolved_at == clock()  # type: ignore[union-attr]
+    await bot.settle(await team.tom.press_data("tk:mv:1:in_progress"))
+    assert team.tom.last().text == "That ticket has already moved on."
+    await bot.settle(await team.sara.press_data("tk:mv:2:resolved"))
+    assert team.sara.callback_answers[-1]["text"] == "Not found."
+
+    await bot.press(team.tom, "Open customer")
+    await bot.press(team.tom, "🕘 Timeline")
+    timeline = next(m.text for m in reversed(team.tom.messages) if ": timeline" in m.text)
+    assert "🛠 Complaint resolved: Lathe #3 leaks oil" in timeline
+    assert "🛠 Complaint opened: Lathe #3 leaks oil" in timeline
+    assert timeline.index("resolved") < timeline.index("opened")
