@@ -49,6 +49,7 @@ class Console:
         self.user = demo_chat(self.bot, person)
         self.choices = []
         self.say(f"-- you are now {person.full_name} ({person.role.value}) --")
+        self.show_new()  # what the bot sent them meanwhile
 
     def show_new(self) -> None:
         """Print every bot message (or edit of one) not shown yet, numbering the buttons."""

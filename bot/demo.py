@@ -1,5 +1,5 @@
-"""A small demo company for ``--console``: an admin, a director, a manager with two reps, and a
-dozen customers with contacts. Seeded once, into an empty demo database only."""
+"""A small demo company for ``--console``: an admin, a director, a manager with two reps, a
+dozen customers with contacts and a few products. Seeded once, into an empty demo database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
-from models import Contact, Customer, Role, Team, User
+from models import Contact, Customer, Product, Role, Team, User
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,16 @@ _CUSTOMERS = (
 )
 
 
+# sku, name, unit, list price (CNY), floor price
+_PRODUCTS = (
+    ("CNC-100", "CNC lathe 100", "pc", "120000.00", "100000.00"),
+    ("CNC-200", "CNC lathe 200", "pc", "185000.00", "160000.00"),
+    ("SP-1", "Spindle 主轴", "pc", "8800.00", None),
+    ("TL-SET", "Tool set 刀具套装", "set", "2400.00", "2000.00"),
+    ("SVC-Y", "Service contract, one year", "year", "15000.00", None),
+)
+
+
 def seed_demo_company(session: Session, *, now: datetime, timezone: str) -> bool:
     """Fill an empty database with the demo company; return False if it already had people."""
     if session.exec(select(func.count()).select_from(User)).one() > 0:
@@ -159,6 +169,19 @@ def seed_demo_company(session: Session, *, now: datetime, timezone: str) -> bool
         session.add(user)
         users[person.key] = user
     session.flush()
+    for sku, product_name, unit, price, floor in _PRODUCTS:
+        session.add(
+            Product(
+                sku=sku,
+                name=product_name,
+                unit=unit,
+                list_price=Decimal(price),
+                currency="CNY",
+                floor_price=Decimal(floor) if floor else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     for name, owner, tier, industry, phone, contact in _CUSTOMERS:
         owner_id = users[owner].id
         assert owner_id is not None

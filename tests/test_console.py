@@ -75,6 +75,16 @@ tomorrow 3pm
 1
 1
 1
+/quote
+1
+lathe
+1
+1
+4
+4
+:as manager
+1
+:as rep1
 /today
 :quit
 """
@@ -103,4 +113,10 @@ def test_console_rep_logs_visits_and_a_deal(tmp_path: Path) -> None:
     # The deal, in the company's currency.
     assert "Value: CNY 12,000.00 · 10% → CNY 1,200.00" in out
     assert "Buying: buying now" in out and "Source: referral" in out
+    # A quote beyond the rep's limit, approved by the manager, the PDF back to the rep.
+    assert "Needs your manager's approval." in out
+    assert "📨 Sent for approval" in out
+    assert "Tom Chen asks you to approve a quote for Acme Machinery" in out
+    assert "✅ Approved by you: quote Q-2026-" in out
+    assert "[document Q-20" in out and ".pdf," in out
     assert "Your day" in out or "Nothing due today" in out
