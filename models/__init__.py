@@ -2,7 +2,7 @@
 
 from models.base import UTCDateTime, money, utcnow
 from models.catalog import Product
-from models.customers import Contact, Customer
+from models.customers import Contact, ContactLink, Customer
 from models.orders import Instalment, Payment, SalesOrder
 from models.people import Invite, Role, Team, User
 from models.quotes import Quote, QuoteLine, QuoteStatus
@@ -23,6 +23,7 @@ from models.service import Ticket, TicketKind, TicketStatus
 __all__ = [
     "Attachment",
     "Contact",
+    "ContactLink",
     "ConversationState",
     "Customer",
     "Deal",

@@ -44,3 +44,17 @@ class Contact(SQLModel, table=True):
     telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactLink(SQLModel, table=True):
+    """A one-time deep link a rep gives a customer contact to connect their Telegram."""
+
+    __tablename__ = "contact_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

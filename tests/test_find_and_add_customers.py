@@ -74,7 +74,12 @@ async def test_customer_card_shows_the_essentials(
     assert "• Li Na · +86 21 5555 0101" in card.text
     assert "Next follow-up: Thu 26 Nov 2026, 15:00" in card.text
     assert "Visit (Tom): demo went well → send quote" in card.text
-    assert card.button_texts() == ["📝 Log visit", "💼 New deal", "🕘 Timeline"]
+    assert card.button_texts() == [
+        "📝 Log visit",
+        "💼 New deal",
+        "🕘 Timeline",
+        "🔗 Link a contact",
+    ]
 
 
 async def test_a_forged_card_button_for_anothers_customer_says_not_found(

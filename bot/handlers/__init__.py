@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.app import SalesbotApplication
+from bot.conversations.answer import answer_conversation
 from bot.conversations.catalog_import import import_conversation
 from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
@@ -25,6 +26,7 @@ from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
+from bot.handlers import contacts as contact_handlers
 
 private = filters.ChatType.PRIVATE
 
@@ -42,6 +44,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             import_conversation(),
             product_conversation(),
             ticket_conversation(),
+            answer_conversation(),
             quote_conversation(),
             quote_reject_conversation(),
             newcustomer_conversation(),
@@ -72,6 +75,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),
             CallbackQueryHandler(tickets.open_card, pattern=r"^tk:open:\d+$"),
+            CallbackQueryHandler(contact_handlers.list_contacts, pattern=r"^ct:list:\d+$"),
+            CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),

@@ -59,7 +59,10 @@ def card_buttons(
             (label(update, context, "log_visit"), f"vis:new:{customer_id}"),
             (label(update, context, "new_deal"), f"dl:new:{customer_id}"),
         ],
-        [(label(update, context, "timeline"), f"tl:{customer_id}:0")],
+        [
+            (label(update, context, "timeline"), f"tl:{customer_id}:0"),
+            (label(update, context, "link_contact"), f"ct:list:{customer_id}"),
+        ],
     ]
 
 

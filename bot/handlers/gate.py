@@ -7,9 +7,10 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.app import BotContext, SalesbotApplication
+from bot.handlers import contacts as contact_handlers
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, reply
-from bot.services import people
+from bot.services import contacts, people
 
 
 def _profile(update: Update) -> people.Profile | None:
@@ -24,11 +25,14 @@ def _profile(update: Update) -> people.Profile | None:
     )
 
 
-def _is_invite_link(update: Update) -> bool:
+def _start_code(update: Update) -> str | None:
+    """The code of a deep link (``/start CODE``), if that is what the update is."""
     message = update.message
     text = message.text if message and message.text else ""
     parts = text.split()
-    return len(parts) == 2 and parts[0].split("@")[0] == "/start"
+    if len(parts) == 2 and parts[0].split("@")[0] == "/start":
+        return parts[1]
+    return None
 
 
 async def identify(update: Update, context: BotContext) -> None:
@@ -51,7 +55,16 @@ async def identify(update: Update, context: BotContext) -> None:
             assert isinstance(app, SalesbotApplication)
             await publish_menu(app, actor.telegram_id, actor.role, actor.language)
         return
-    if _is_invite_link(update):
+    with deps.db.session() as session:
+        person = contacts.contact_by_chat(session, profile.telegram_id)
+    if person is not None:
+        await contact_handlers.dispatch(update, context, person)
+        raise ApplicationHandlerStop
+    code = _start_code(update)
+    if code is not None and code.startswith("c_"):
+        await contact_handlers.link(update, context, code)
+        raise ApplicationHandlerStop
+    if code is not None:
         return
     if update.callback_query is not None:
         await alert(update, context, "not_registered_alert")

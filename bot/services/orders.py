@@ -247,7 +247,22 @@ def _instalment_views(
 
 
 def order_view(session: Session, actor: Actor, order_id: int, *, today: date) -> OrderView:
-    order = _visible_order(session, actor, order_id)
+    return _order_view(session, _visible_order(session, actor, order_id), today)
+
+
+def customer_orders(session: Session, customer_id: int, *, today: date) -> list[OrderView]:
+    """A customer's own orders, newest first: what its linked contacts may see."""
+    orders = session.exec(
+        select(SalesOrder)
+        .where(SalesOrder.customer_id == customer_id)
+        .order_by(col(SalesOrder.created_at).desc())
+        .limit(10)
+    ).all()
+    return [_order_view(session, order, today) for order in orders]
+
+
+def _order_view(session: Session, order: SalesOrder, today: date) -> OrderView:
+    order_id = order.id or 0
     session.refresh(order)
     deal = session.get(Deal, order.deal_id)
     customer = session.get(Customer, order.customer_id)

@@ -1,0 +1,117 @@
+"""Customer contacts in their own chat: linking by the rep's one-time link, consent, /stop,
+/myorders, and questions forwarded to the owner rep. A contact reaches nothing else: the
+access gate sends every update of theirs here and no further."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.app import BotContext
+from bot.handlers.replies import (
+    alert,
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    message_text,
+    reply,
+    show,
+)
+from bot.services import contacts
+from bot.services.contacts import ContactPerson
+from bot.services.errors import NotFound
+
+
+def _consent_buttons(update: Update, context: BotContext) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [
+                (label(update, context, "consent_yes"), "ct:opt:yes"),
+                (label(update, context, "consent_no"), "ct:opt:no"),
+            ]
+        ]
+    )
+
+
+async def link(update: Update, context: BotContext, code: str) -> None:
+    """``/start c_…`` from someone new: connect them to the contact and ask for consent."""
+    user = update.effective_user
+    assert user is not None
+    deps = context.deps
+    with deps.db.session() as session:
+        person = contacts.redeem_link(session, code, user.id, now=deps.now())
+    await reply(
+        update, context, "contacts/welcome", markup=_consent_buttons(update, context), person=person
+    )
+
+
+async def dispatch(update: Update, context: BotContext, person: ContactPerson) -> None:
+    """Everything a linked contact sends."""
+    deps = context.deps
+    query = update.callback_query
+    if query is not None:
+        parts = callback_parts(update, "ct")
+        if parts[:1] == ["opt"] and parts[1:2] in (["yes"], ["no"]):
+            with deps.db.session() as session:
+                person = contacts.set_opt_in(
+                    session, person.contact_id, parts[1] == "yes", now=deps.now()
+                )
+            await show(update, context, "contacts/consent_saved", person=person)
+        else:
+            await alert(update, context, "not_found_alert")
+        return
+    text = message_text(update).strip()
+    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    if command == "/stop":
+        with deps.db.session() as session:
+            person = contacts.set_opt_in(session, person.contact_id, False, now=deps.now())
+        await reply(update, context, "contacts/stopped", person=person)
+    elif command == "/myorders":
+        with deps.db.session() as session:
+            orders = contacts.orders_for_contact(session, person, today=context.local_today())
+        await reply(update, context, "contacts/orders", orders=orders, person=person)
+    elif command == "/start" and text.split()[1:2] and text.split()[1].startswith("c_"):
+        await link(update, context, text.split()[1])
+    elif text and not command:
+        await context.bot.send_message(
+            person.owner_telegram_id,
+            deps.renderer.message(None, "contacts/question_for_rep", person=person, text=text),
+            reply_markup=keyboard(
+                [[(deps.renderer.label(None, "answer"), f"rr:{person.contact_id}")]]
+            ),
+        )
+        await reply(update, context, "contacts/question_sent", person=person)
+    else:
+        await reply(update, context, "contacts/help", person=person)
+
+
+async def list_contacts(update: Update, context: BotContext) -> None:
+    """A rep's list of a customer's contacts, to make a link for one of them."""
+    customer_id = int_part(callback_parts(update, "ct"), 1)
+    if customer_id is None:
+        raise NotFound()
+    with context.deps.db.session() as session:
+        people = contacts.contacts_of(session, context.me, customer_id)
+    rows = [
+        [(label(update, context, "contact_button", item), f"ct:mk:{item.contact_id}")]
+        for item in people
+    ]
+    await show(
+        update, context, "contacts/pick", markup=keyboard(rows) if rows else None, people=people
+    )
+
+
+async def make_link(update: Update, context: BotContext) -> None:
+    contact_id = int_part(callback_parts(update, "ct"), 1)
+    if contact_id is None:
+        raise NotFound()
+    deps = context.deps
+    with deps.db.session() as session:
+        code, name = contacts.create_link(session, context.me, contact_id, now=deps.now())
+    await show(
+        update,
+        context,
+        "contacts/link",
+        name=name,
+        link=f"https://t.me/{context.bot.username}?start={code}",
+    )

@@ -1,0 +1,155 @@
+"""Customer contacts on Telegram: the one-time link a rep hands out, consent to messages and
+/stop, and what a linked contact may see — only their own company's orders, nothing internal."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.services.errors import NotFound, ServiceError
+from bot.services.orders import OrderView, customer_orders
+from bot.services.people import Actor
+from bot.services.visibility import visible_customer
+from models import Contact, ContactLink, Customer, User
+
+LINK_VALIDITY = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """A linked customer contact as the services see them."""
+
+    contact_id: int
+    customer_id: int
+    customer_name: str
+    name: str
+    opted_in: bool
+    telegram_chat_id: int | None
+    owner_telegram_id: int
+    owner_name: str
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    contact_id: int
+    name: str
+    linked: bool
+
+
+class ContactLinkInvalid(ServiceError):
+    template = "contacts/link_invalid"
+
+
+def contacts_of(session: Session, actor: Actor, customer_id: int) -> list[ContactLine]:
+    visible_customer(session, actor, customer_id)
+    return [
+        ContactLine(contact.id or 0, contact.name, contact.telegram_chat_id is not None)
+        for contact in session.exec(
+            select(Contact).where(Contact.customer_id == customer_id).order_by(col(Contact.id))
+        )
+    ]
+
+
+def create_link(
+    session: Session, actor: Actor, contact_id: int, *, now: datetime
+) -> tuple[str, str]:
+    """A one-time code (valid seven days) for the contact; returns (code, contact name)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound()
+    visible_customer(session, actor, contact.customer_id)
+    code = "c_" + secrets.token_urlsafe(12)
+    session.add(
+        ContactLink(
+            code=code,
+            contact_id=contact_id,
+            created_by_id=actor.user_id,
+            created_at=now,
+            expires_at=now + LINK_VALIDITY,
+        )
+    )
+    session.flush()
+    return code, contact.name
+
+
+def _person(session: Session, contact: Contact) -> ContactPerson:
+    customer = session.get(Customer, contact.customer_id)
+    assert customer is not None
+    owner = session.get(User, customer.owner_id)
+    assert owner is not None
+    return ContactPerson(
+        contact_id=contact.id or 0,
+        customer_id=customer.id or 0,
+        customer_name=customer.name,
+        name=contact.name,
+        opted_in=contact.opted_in,
+        telegram_chat_id=contact.telegram_chat_id,
+        owner_telegram_id=owner.telegram_id,
+        owner_name=owner.full_name,
+    )
+
+
+def redeem_link(session: Session, code: str, telegram_id: int, *, now: datetime) -> ContactPerson:
+    """Connect the person opening the link to the contact (single use, conditional update)."""
+    if session.exec(select(User).where(User.telegram_id == telegram_id)).first() is not None:
+        raise ContactLinkInvalid(reason="staff")
+    link = session.exec(select(ContactLink).where(ContactLink.code == code)).first()
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise ContactLinkInvalid(reason="expired" if link and link.expires_at <= now else "used")
+    claimed = session.execute(
+        update(ContactLink)
+        .where(col(ContactLink.id) == link.id, col(ContactLink.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ContactLinkInvalid(reason="used")
+    for other in session.exec(select(Contact).where(Contact.telegram_chat_id == telegram_id)):
+        other.telegram_chat_id = None  # one chat speaks for one contact
+    session.flush()
+    contact = session.get(Contact, link.contact_id)
+    assert contact is not None
+    contact.telegram_chat_id, contact.updated_at = telegram_id, now
+    session.flush()
+    return _person(session, contact)
+
+
+def contact_for_rep(session: Session, actor: Actor, contact_id: int) -> ContactPerson:
+    """A contact whose customer the person may see (to answer their question)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound()
+    visible_customer(session, actor, contact.customer_id)
+    return _person(session, contact)
+
+
+def chat_of(person: ContactPerson) -> int:
+    """The contact's chat; NotFound if they have not linked (or unlinked) Telegram."""
+    if person.telegram_chat_id is None:
+        raise NotFound()
+    return person.telegram_chat_id
+
+
+def contact_by_chat(session: Session, telegram_id: int) -> ContactPerson | None:
+    contact = session.exec(select(Contact).where(Contact.telegram_chat_id == telegram_id)).first()
+    return _person(session, contact) if contact else None
+
+
+def set_opt_in(
+    session: Session, contact_id: int, opted_in: bool, *, now: datetime
+) -> ContactPerson:
+    """Consent to messages, or /stop: takes effect at once."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound()
+    contact.opted_in, contact.updated_at = opted_in, now
+    session.flush()
+    return _person(session, contact)
+
+
+def orders_for_contact(session: Session, person: ContactPerson, *, today: date) -> list[OrderView]:
+    """The contact's own company's orders, and only those."""
+    return customer_orders(session, person.customer_id, today=today)
