@@ -40,6 +40,10 @@ class Quote(SQLModel, table=True):
     manager_approved_by_id: int | None = Field(default=None, foreign_key="user.id")
     reject_reason: str | None = Field(default=None, sa_type=sa.Text)
     issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_to_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    customer_answer: str | None = Field(default=None, max_length=16)  # "accepted" / "declined"
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class QuoteLine(SQLModel, table=True):

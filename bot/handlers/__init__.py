@@ -74,6 +74,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),
+            CallbackQueryHandler(quotes.send_to_customer, pattern=r"^qs:\d+:\d+$"),
             CallbackQueryHandler(tickets.open_card, pattern=r"^tk:open:\d+$"),
             CallbackQueryHandler(contact_handlers.list_contacts, pattern=r"^ct:list:\d+$"),
             CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),

@@ -17,7 +17,7 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import contacts
+from bot.services import contacts, quotes
 from bot.services.contacts import ContactPerson
 from bot.services.errors import NotFound
 
@@ -51,7 +51,9 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
     query = update.callback_query
     if query is not None:
         parts = callback_parts(update, "ct")
-        if parts[:1] == ["opt"] and parts[1:2] in (["yes"], ["no"]):
+        if parts[:1] == ["qa"] and parts[2:3] in (["yes"], ["no"]):
+            await answer_quote(update, context, person, int_part(parts, 1), parts[2] == "yes")
+        elif parts[:1] == ["opt"] and parts[1:2] in (["yes"], ["no"]):
             with deps.db.session() as session:
                 person = contacts.set_opt_in(
                     session, person.contact_id, parts[1] == "yes", now=deps.now()
@@ -83,6 +85,29 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
         await reply(update, context, "contacts/question_sent", person=person)
     else:
         await reply(update, context, "contacts/help", person=person)
+
+
+async def answer_quote(
+    update: Update, context: BotContext, person: ContactPerson, quote_id: int | None, accept: bool
+) -> None:
+    """Accept or Decline under a quote sent to the contact; the rep is told at once."""
+    if quote_id is None:
+        raise NotFound()
+    deps = context.deps
+    with deps.db.session() as session:
+        answer = quotes.answer_quote(
+            session, person.contact_id, quote_id, accept=accept, now=deps.now()
+        )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, "contacts/quote_answered", answer=answer, person=person)
+    await context.bot.send_message(
+        answer.owner_telegram_id,
+        deps.renderer.message(None, "quotes/customer_answer", answer=answer, person=person),
+        reply_markup=keyboard(
+            [[(deps.renderer.label(None, "open_deal"), f"deal:open:{answer.deal_id}")]]
+        ),
+    )
 
 
 async def list_contacts(update: Update, context: BotContext) -> None:

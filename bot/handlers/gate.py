@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.app import BotContext, SalesbotApplication
 from bot.handlers import contacts as contact_handlers
+from bot.handlers.basics import on_error
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, reply
 from bot.services import contacts, people
@@ -36,6 +37,22 @@ def _start_code(update: Update) -> str | None:
 
 
 async def identify(update: Update, context: BotContext) -> None:
+    """Let a registered person's update through; answer and stop everything else here.
+
+    An error while deciding also stops the update here (after the usual error answer), so no
+    update ever reaches the staff handlers unchecked.
+    """
+    try:
+        await _identify(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as error:
+        context.error = error
+        await on_error(update, context)
+        raise ApplicationHandlerStop from None
+
+
+async def _identify(update: Update, context: BotContext) -> None:
     profile = _profile(update)
     if profile is None or update.effective_chat is None or update.effective_chat.type != "private":
         raise ApplicationHandlerStop

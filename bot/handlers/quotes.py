@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot.app import BotContext
-from bot.handlers.replies import callback_parts, int_part, keyboard, show
+from bot.handlers.replies import callback_parts, int_part, keyboard, reply, show
 from bot.services import quotes
 from bot.services.errors import NotFound
 from models import QuoteStatus
@@ -48,14 +48,59 @@ async def send_quote_document(context: BotContext, decision: quotes.Decision) ->
     deps = context.deps
     with deps.db.session() as session:
         view = quotes.approval_view(session, decision.quote_id)
-    issued_on = view.issued_at.date() if view.issued_at else deps.now().date()
-    pdf = deps.documents.render(None, "quotes/document", quote=view, issued_on=issued_on)
-    caption = deps.renderer.message(None, "quotes/document_caption", quote=view)
+        people = quotes.recipients(session, context.me, decision.quote_id)
+    buttons = [
+        [
+            (
+                deps.renderer.label(None, "send_quote_to", person.name),
+                f"qs:{view.quote_id}:{person.contact_id}",
+            )
+        ]
+        for person in people
+    ]
     await context.bot.send_document(
         decision.owner_telegram_id,
-        InputFile(pdf, filename=f"{view.number}.pdf"),
-        caption=caption,
+        InputFile(quote_pdf(context, view), filename=f"{view.number}.pdf"),
+        caption=deps.renderer.message(None, "quotes/document_caption", quote=view),
+        reply_markup=keyboard(buttons) if buttons else None,
     )
+
+
+def quote_pdf(context: BotContext, view: quotes.QuoteView) -> bytes:
+    deps = context.deps
+    issued_on = view.issued_at.date() if view.issued_at else deps.now().date()
+    return deps.documents.render(None, "quotes/document", quote=view, issued_on=issued_on)
+
+
+async def send_to_customer(update: Update, context: BotContext) -> None:
+    """The rep sends the issued quote to a linked contact, with Accept / Decline."""
+    parts = callback_parts(update, "qs")
+    quote_id, contact_id = int_part(parts, 0), int_part(parts, 1)
+    if quote_id is None or contact_id is None:
+        raise NotFound()
+    deps = context.deps
+    with deps.db.session() as session:
+        person = quotes.send_to_contact(
+            session, context.me, quote_id, contact_id, today=context.local_today(), now=deps.now()
+        )
+        view = quotes.approval_view(session, quote_id)
+    answer = keyboard(
+        [
+            [
+                (deps.renderer.label(None, "accept_quote"), f"ct:qa:{quote_id}:yes"),
+                (deps.renderer.label(None, "decline_quote"), f"ct:qa:{quote_id}:no"),
+            ]
+        ]
+    )
+    await context.bot.send_document(
+        person.chat_id,
+        InputFile(quote_pdf(context, view), filename=f"{view.number}.pdf"),
+        caption=deps.renderer.message(None, "quotes/for_customer", quote=view),
+        reply_markup=answer,
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, "quotes/sent_to_customer", quote=view, name=person.name)
 
 
 async def tell_outcome(update: Update, context: BotContext, decision: quotes.Decision) -> None:

@@ -227,6 +227,19 @@ def move_stage(
     return _view(deal, customer, owner, target)
 
 
+def advance_to(
+    session: Session, actor: Actor, deal_id: int, to_stage: str, *, now: datetime
+) -> None:
+    """Move an open deal forward to ``to_stage``; never backwards, never out of won or lost."""
+    deal = session.get(Deal, deal_id)
+    current = session.get(PipelineStage, deal.stage_key) if deal else None
+    target = session.get(PipelineStage, to_stage)
+    if current is None or target is None or current.is_won or current.is_lost:
+        return
+    if current.sequence < target.sequence:
+        move_stage(session, actor, deal_id, to_stage, now=now)
+
+
 def open_deals(session: Session, actor: Actor, *, mine_only: bool = True) -> DealBoard:
     """Open deals by stage with totals and probability-weighted totals per currency."""
     query = (

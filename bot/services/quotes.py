@@ -12,11 +12,12 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.services.deals import move_stage
+from bot.services.deals import advance_to
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible
 from models import (
+    Contact,
     Customer,
     Deal,
     PipelineStage,
@@ -298,13 +299,7 @@ def _issue(session: Session, actor: Actor, quote: Quote, limits: Limits, now: da
     quote.number = f"Q-{now.year}-{quote.id:05d}"
     quote.issued_at = now
     quote.valid_until = now.date() + timedelta(days=limits.validity_days)
-    deal = session.get(Deal, quote.deal_id)
-    assert deal is not None
-    current = session.get(PipelineStage, deal.stage_key)
-    quoted = session.get(PipelineStage, QUOTED_STAGE)
-    still_open = current is not None and not (current.is_won or current.is_lost)
-    if still_open and current and quoted and current.sequence < quoted.sequence:
-        move_stage(session, actor, deal.id or 0, QUOTED_STAGE, now=now)
+    advance_to(session, actor, quote.deal_id, QUOTED_STAGE, now=now)
 
 
 def submit_quote(
@@ -521,3 +516,89 @@ def decide(
 def _decider_name(session: Session, quote: Quote) -> str:
     decider = session.get(User, quote.decided_by_id) if quote.decided_by_id else None
     return decider.full_name if decider else "someone else"
+
+
+class QuoteNotSendable(ServiceError):
+    template = "quotes/not_sendable"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    contact_id: int
+    name: str
+    chat_id: int
+
+
+def recipients(session: Session, actor: Actor, quote_id: int) -> list[Recipient]:
+    """Contacts of the quote's customer who linked Telegram and agreed to messages."""
+    quote = session.get(Quote, quote_id)
+    if quote is None or not _may_see(session, actor, quote):
+        raise NotFound()
+    contacts = session.exec(
+        select(Contact).where(
+            Contact.customer_id == quote.customer_id,
+            col(Contact.telegram_chat_id).is_not(None),
+            col(Contact.opted_in),
+        )
+    ).all()
+    return [Recipient(c.id or 0, c.name, c.telegram_chat_id or 0) for c in contacts]
+
+
+def send_to_contact(
+    session: Session, actor: Actor, quote_id: int, contact_id: int, *, today: date, now: datetime
+) -> Recipient:
+    """Mark an issued, still valid quote as sent to one of its customer's linked contacts."""
+    quote = session.get(Quote, quote_id)
+    if quote is None or (quote.owner_id != actor.user_id and not _may_see(session, actor, quote)):
+        raise NotFound()
+    if quote.status != QuoteStatus.ISSUED.value or (quote.valid_until or today) < today:
+        raise QuoteNotSendable(reason="not_issued")
+    if quote.customer_answer is not None:
+        raise QuoteNotSendable(reason="answered")
+    match = [r for r in recipients(session, actor, quote_id) if r.contact_id == contact_id]
+    if not match:
+        raise QuoteNotSendable(reason="contact")
+    quote.sent_to_contact_id, quote.sent_at = contact_id, now
+    session.flush()
+    return match[0]
+
+
+@dataclass(frozen=True)
+class CustomerAnswer:
+    quote_id: int
+    number: str
+    accepted: bool
+    deal_id: int
+    owner_telegram_id: int
+    contact_name: str
+
+
+def answer_quote(
+    session: Session, contact_id: int, quote_id: int, *, accept: bool, now: datetime
+) -> CustomerAnswer:
+    """The contact accepts or declines the quote sent to them; only the first answer counts.
+    Accepting moves the deal to contract review, recorded under the owner rep's name."""
+    quote = session.get(Quote, quote_id)
+    if quote is None or quote.sent_to_contact_id != contact_id:
+        raise NotFound()
+    answered = session.execute(
+        update(Quote)
+        .where(col(Quote.id) == quote_id, col(Quote.customer_answer).is_(None))
+        .values(customer_answer="accepted" if accept else "declined", answered_at=now)
+    )
+    if answered.rowcount != 1:  # type: ignore[attr-defined]
+        raise QuoteNotSendable(reason="answered")
+    session.refresh(quote)
+    owner = session.get(User, quote.owner_id)
+    contact = session.get(Contact, contact_id)
+    assert owner is not None and contact is not None and quote.number is not None
+    if accept:
+        advance_to(session, Actor.of(owner), quote.deal_id, "contract_review", now=now)
+    return CustomerAnswer(
+        quote_id=quote_id,
+        number=quote.number,
+        accepted=accept,
+        deal_id=quote.deal_id,
+        owner_telegram_id=owner.telegram_id,
+        contact_name=contact.name,
+    )
