@@ -69,3 +69,45 @@ async def test_open_work_and_resolve_a_complaint(
     assert "🛠 Complaint resolved: Lathe #3 leaks oil" in timeline
     assert "🛠 Complaint opened: Lathe #3 leaks oil" in timeline
     assert timeline.index("resolved") < timeline.index("opened")
+
+
+async def test_a_linked_contact_rates_the_resolved_request(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    await bot.send(team.tom, "acme")
+    await bot.press(team.tom, "Acme Machinery")
+    await bot.press(team.tom, "🔗 Link a contact")
+    await bot.press(team.tom, "Li Na")
+    code = team.tom.last().text.split("?start=")[1].split()[0]
+    li = emulator.user(7201, "Na", last_name="Li")
+    await bot.send(li, f"/start {code}")
+    await bot.press(li, "✅ Yes, message me")
+
+    await bot.send(team.tom, "/ticket")
+    await bot.press(team.tom, "Acme Machinery")
+    await bot.press(team.tom, "🔧 Repair")
+    await bot.send(team.tom, "Spindle noise on lathe #2")
+    before = len(li.messages)
+    await bot.press(team.tom, "✅ Resolved")
+    ask = li.last()
+    assert len(li.messages) == before + 1
+    assert ask.text.startswith(
+        "Your repair “Spindle noise on lathe #2” is resolved. How did we do?"
+    )
+    assert ask.button_texts() == ["1★", "2★", "3★", "4★", "5★"]
+    await bot.press(li, "4★")
+    assert li.last().text == "Thank you for your rating (4/5)."
+    with db.session() as session:
+        assert session.exec(select(Ticket)).one().rating == 4
+    await bot.settle(await li.press_data("ct:rate:1:1"))
+    assert li.last().text == "This request has already been rated, thank you."
+    with db.session() as session:
+        assert session.exec(select(Ticket)).one().rating == 4
+    await bot.send(team.tom, "acme")
+    await bot.press(team.tom, "Acme Machinery")
+    await bot.press(team.tom, "🕘 Timeline")
+    assert "Repair resolved: Spindle noise on lathe #2 · rated 4/5 by the customer" in (
+        team.tom.last().text
+    )

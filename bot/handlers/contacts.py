@@ -17,7 +17,7 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import contacts, quotes
+from bot.services import contacts, quotes, tickets
 from bot.services.contacts import ContactPerson
 from bot.services.errors import NotFound
 
@@ -53,6 +53,13 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
         parts = callback_parts(update, "ct")
         if parts[:1] == ["qa"] and parts[2:3] in (["yes"], ["no"]):
             await answer_quote(update, context, person, int_part(parts, 1), parts[2] == "yes")
+        elif parts[:1] == ["rate"] and len(parts) == 3:
+            ticket_id, stars = int_part(parts, 1), int_part(parts, 2)
+            if ticket_id is None or stars is None:
+                raise NotFound()
+            with deps.db.session() as session:
+                tickets.rate(session, person.contact_id, ticket_id, stars, now=deps.now())
+            await show(update, context, "tickets/rated", stars=stars, person=person)
         elif parts[:1] == ["opt"] and parts[1:2] in (["yes"], ["no"]):
             with deps.db.session() as session:
                 person = contacts.set_opt_in(

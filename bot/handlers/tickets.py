@@ -51,8 +51,13 @@ async def move(update: Update, context: BotContext) -> None:
         raise NotFound()
     deps = context.deps
     with deps.db.session() as session:
-        tickets.move_ticket(session, context.me, ticket_id, status, now=deps.now())
+        view = tickets.move_ticket(session, context.me, ticket_id, status, now=deps.now())
+        chats = tickets.rating_chats(session, ticket_id) if status == TicketStatus.RESOLVED else []
     await send_ticket_card(update, context, ticket_id, edit=True)
+    stars = keyboard([[(str(n) + "★", f"ct:rate:{ticket_id}:{n}") for n in range(1, 6)]])
+    for chat in chats:
+        text = deps.renderer.message(None, "tickets/ask_rating", ticket=view)
+        await context.bot.send_message(chat, text, reply_markup=stars)
 
 
 async def list_open(update: Update, context: BotContext) -> None:

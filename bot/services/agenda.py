@@ -167,6 +167,7 @@ class TimelineEntry:
     attachments: int = 0
     order_number: str | None = None
     ticket_kind: str | None = None
+    rating: int | None = None
     amount: Decimal | None = None
     currency: str | None = None
 
@@ -272,6 +273,7 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
                     author_name="",
                     notes=ticket.description,
                     ticket_kind=ticket.kind,
+                    rating=ticket.rating,
                 )
             )
     quote_rows = session.exec(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible, visible_customer
-from models import Customer, Ticket, TicketKind, TicketStatus, User
+from models import Contact, Customer, Ticket, TicketKind, TicketStatus, User
 
 NEXT_STATUS = {
     TicketStatus.OPEN.value: (TicketStatus.IN_PROGRESS.value, TicketStatus.RESOLVED.value),
@@ -132,3 +133,43 @@ def open_tickets(session: Session, actor: Actor, *, now: datetime) -> list[Ticke
         .limit(30)
     ).all()
     return [_view(ticket, customer, owner, now) for ticket, customer, owner in rows]
+
+
+class RatingRefused(ServiceError):
+    template = "tickets/rating_refused"
+
+
+def rating_chats(session: Session, ticket_id: int) -> list[int]:
+    """The chats of the customer's linked contacts who agreed to messages."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return []
+    return [
+        contact.telegram_chat_id
+        for contact in session.exec(
+            select(Contact).where(
+                Contact.customer_id == ticket.customer_id,
+                col(Contact.telegram_chat_id).is_not(None),
+                col(Contact.opted_in),
+            )
+        )
+        if contact.telegram_chat_id is not None
+    ]
+
+
+def rate(session: Session, contact_id: int, ticket_id: int, rating: int, *, now: datetime) -> int:
+    """A contact rates a resolved request of their own company 1–5; the first rating stays."""
+    contact = session.get(Contact, contact_id)
+    ticket = session.get(Ticket, ticket_id)
+    if contact is None or ticket is None or ticket.customer_id != contact.customer_id:
+        raise NotFound()
+    if ticket.status != TicketStatus.RESOLVED.value or not 1 <= rating <= 5:
+        raise RatingRefused()
+    rated = session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket_id, col(Ticket.rating).is_(None))
+        .values(rating=rating, updated_at=now)
+    )
+    if rated.rowcount != 1:  # type: ignore[attr-defined]
+        raise RatingRefused()
+    return rating
