@@ -87,3 +87,14 @@ async def test_from_deal_to_cash(bot: LocalBot, emulator: BotAPIEmulator, db: Da
         order = session.exec(select(SalesOrder)).one()
     assert order.paid_total == Decimal("8500.00")
     assert "due CNY 0.00" in texts(await bot.send(li, "/myorders"))
+    # The customer's timeline tells the story with who did each step.
+    await bot.send(team.manager, "acme")
+    await bot.press(team.manager, "Acme Machinery")
+    await bot.press(team.manager, "🕘 Timeline")
+    first_page = team.manager.last().text
+    await bot.press(team.manager, "Older ▶")
+    story = first_page + "\n" + team.manager.last().text
+    assert "· Tom\n💰 Payment CNY 5,500.00 on O-2026-00001" in story
+    assert "· Tom\n📦 Order O-2026-00001: CNY 8,500.00" in story
+    assert f"· Mei\n🧾 Quote CNY 8,500.00 approved: {quote.number}" in story
+    assert f"· Tom\n🧾 Quote {quote.number} CNY 8,500.00 · issued" in story

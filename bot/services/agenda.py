@@ -29,7 +29,14 @@ from models import (
 )
 
 TIMELINE_PAGE_SIZE = 5
-STORY_ORDER = {"deal_created": 0, "quote": 1, "stage_change": 2, "order_created": 3, "payment": 4}
+STORY_ORDER = {
+    "deal_created": 0,
+    "quote": 1,
+    "quote_decision": 2,
+    "stage_change": 3,
+    "order_created": 4,
+    "payment": 5,
+}
 
 
 @dataclass(frozen=True)
@@ -237,7 +244,7 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         select(SalesOrder, User)
         .join(User, col(SalesOrder.created_by_id) == col(User.id))
         .where(SalesOrder.customer_id == customer_id, visible_orders(actor))
-        .order_by(col(SalesOrder.created_at).desc())
+        .order_by(col(SalesOrder.created_at).desc(), col(SalesOrder.id).desc())
         .limit(wanted)
     ).all()
     payment_rows = session.exec(
@@ -245,14 +252,14 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         .join(SalesOrder, col(Payment.order_id) == col(SalesOrder.id))
         .join(User, col(Payment.logged_by_id) == col(User.id))
         .where(SalesOrder.customer_id == customer_id, visible_orders(actor))
-        .order_by(col(Payment.logged_at).desc())
+        .order_by(col(Payment.logged_at).desc(), col(Payment.id).desc())
         .limit(wanted)
     ).all()
     ticket_rows = session.exec(
         select(Ticket, User)
         .join(User, col(Ticket.created_by_id) == col(User.id))
         .where(Ticket.customer_id == customer_id, owned_by_visible(actor, Ticket.owner_id))
-        .order_by(col(Ticket.created_at).desc())
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(wanted)
     ).all()
     for ticket, author in ticket_rows:
@@ -280,7 +287,7 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         select(Quote, User)
         .join(User, col(Quote.owner_id) == col(User.id))
         .where(Quote.customer_id == customer_id, owned_by_visible(actor, Quote.owner_id))
-        .order_by(col(Quote.created_at).desc())
+        .order_by(col(Quote.created_at).desc(), col(Quote.id).desc())
         .limit(wanted)
     ).all()
     entries += [
@@ -294,6 +301,27 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
             notes=quote.status,
         )
         for quote, author in quote_rows
+    ]
+    deciders = {
+        user.id: user.full_name
+        for user in session.exec(
+            select(User).where(
+                col(User.id).in_([q.decided_by_id for q, _ in quote_rows if q.decided_by_id])
+            )
+        )
+    }
+    entries += [
+        TimelineEntry(
+            at=quote.decided_at,
+            kind="quote_decision",
+            author_name=deciders.get(quote.decided_by_id, ""),
+            order_number=quote.number,
+            amount=quote.total,
+            currency=quote.currency,
+            notes=quote.status,
+        )
+        for quote, _ in quote_rows
+        if quote.decided_at is not None and quote.decided_by_id is not None
     ]
     entries += [
         TimelineEntry(
