@@ -1,6 +1,6 @@
 """The SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.base import UTCDateTime, money, utcnow
+from models.base import UTCDateTime, utcnow
 from models.catalog import Product
 from models.customers import Contact, ContactLink, Customer
 from models.orders import Instalment, Payment, SalesOrder
@@ -49,6 +49,5 @@ __all__ = [
     "TouchKind",
     "UTCDateTime",
     "User",
-    "money",
     "utcnow",
 ]

@@ -7,8 +7,6 @@ Instants are stored in UTC and always come back timezone-aware, whatever the dat
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -47,8 +45,3 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def __repr__(self) -> str:
         return "UTCDateTime()"
-
-
-def money(value: Any) -> Decimal:
-    """A money amount as a Decimal rounded to cents."""
-    return Decimal(str(value)).quantize(Decimal("0.01"))
