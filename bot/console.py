@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.app import Deps
 from bot.db import Database
-from bot.demo import DEMO_ADMIN, DEMO_PEOPLE, DemoPerson, seed_demo_company
+from bot.demo import DEMO_ADMIN, DEMO_CONTACT, DEMO_PEOPLE, DemoPerson, seed_demo_company
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.settings import Settings
@@ -25,10 +25,14 @@ Console commands:
   <text>          send a message (commands too: /help)
   <number>        press that button of the last message
   \\<text>         send text literally, even a number (\\2 sends "2")
-  :as <who>       talk as another demo person (admin, director, manager, rep1, rep2)
+  :as <who>       talk as another demo person (admin, director, manager, rep1, rep2,
+                  or contact: Li Na of Acme Machinery, a linked customer contact)
   :who            list the demo people
   :location LAT LON   share a location
   :quit           leave (Ctrl-D works too)"""
+
+
+CONSOLE_PEOPLE = (*DEMO_PEOPLE, DEMO_CONTACT)
 
 
 class Console:
@@ -48,7 +52,7 @@ class Console:
         self.person = person
         self.user = demo_chat(self.bot, person)
         self.choices = []
-        self.say(f"-- you are now {person.full_name} ({person.role.value}) --")
+        self.say(f"-- you are now {person.full_name} ({person.description}) --")
         self.show_new()  # what the bot sent them meanwhile
 
     def show_new(self) -> None:
@@ -135,8 +139,8 @@ class Console:
         if command in {"q", "quit", "exit"}:
             return False
         if command == "who":
-            for person in DEMO_PEOPLE:
-                self.say(f"  {person.key:<9} {person.full_name} ({person.role.value})")
+            for person in CONSOLE_PEOPLE:
+                self.say(f"  {person.key:<9} {person.full_name} ({person.description})")
         elif command == "as" and len(words) == 2:
             chosen = find_person(words[1])
             if chosen is None:
@@ -167,7 +171,7 @@ def demo_chat(bot: LocalBot, person: DemoPerson) -> SimUser:
 
 def find_person(key: str) -> DemoPerson | None:
     key = key.strip().lower()
-    for number, person in enumerate(DEMO_PEOPLE, start=1):
+    for number, person in enumerate(CONSOLE_PEOPLE, start=1):
         if key in {person.key, str(number), person.first_name.lower()}:
             return person
     return None
@@ -198,7 +202,7 @@ async def run_console(
     bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"))
     await bot.emulator.start()
     console = Console(bot, stdout, echo=not stdin.isatty())
-    for demo_person in DEMO_PEOPLE:
+    for demo_person in CONSOLE_PEOPLE:
         demo_chat(bot, demo_person)
     await bot.start()
     try:
@@ -212,7 +216,7 @@ async def run_console(
             console.say(
                 "Who are you? "
                 + ", ".join(
-                    f"{n}. {p.full_name} ({p.role.value})" for n, p in enumerate(DEMO_PEOPLE, 1)
+                    f"{n}. {p.full_name} ({p.description})" for n, p in enumerate(CONSOLE_PEOPLE, 1)
                 )
             )
             stdout.write("number> ")

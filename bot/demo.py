@@ -18,12 +18,16 @@ class DemoPerson:
     telegram_id: int
     first_name: str
     last_name: str
-    role: Role
+    role: Role | None  # None: a customer contact, not staff
     in_team: bool
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def description(self) -> str:
+        return self.role.value if self.role is not None else "customer contact"
 
 
 DEMO_TEAM = "East China"
@@ -35,6 +39,9 @@ DEMO_PEOPLE = (
     DemoPerson("rep2", 700005, "Sara", "Wu", Role.REP, True),
 )
 DEMO_ADMIN = DEMO_PEOPLE[0]
+# Li Na of Acme Machinery, who has linked her Telegram and agreed to messages.
+DEMO_CONTACT = DemoPerson("contact", 700101, "Na", "Li", None, False)
+DEMO_CONTACT_NAME = "Li Na"
 
 # name, owner key, tier, industry, phone, (contact name, title, phone, birthday month/day)
 _CUSTOMERS = (
@@ -156,6 +163,7 @@ def seed_demo_company(session: Session, *, now: datetime, timezone: str) -> bool
     session.flush()
     users: dict[str, User] = {}
     for person in DEMO_PEOPLE:
+        assert person.role is not None
         user = User(
             telegram_id=person.telegram_id,
             full_name=person.full_name,
@@ -209,6 +217,10 @@ def seed_demo_company(session: Session, *, now: datetime, timezone: str) -> bool
                 birth_month=birthday[0] if birthday else None,
                 birth_day=birthday[1] if birthday else None,
                 language="zh" if not contact_name.isascii() else "en",
+                telegram_chat_id=(
+                    DEMO_CONTACT.telegram_id if contact_name == DEMO_CONTACT_NAME else None
+                ),
+                opted_in=contact_name == DEMO_CONTACT_NAME,
                 created_at=now,
                 updated_at=now,
             )

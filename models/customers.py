@@ -22,6 +22,9 @@ class Customer(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_type=sa.Text)
     payment_terms_days: int = Field(default=30)
     credit_limit: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    # The deepest discount off list price the company allows this customer; a quote beyond it
+    # needs a manager's approval. None: only the products' own floors apply.
+    max_discount_pct: Decimal | None = Field(default=None, sa_type=MONEY)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -37,7 +37,9 @@ class Quote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The manager's step of a two-step approval (sent on to a director).
     manager_approved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    manager_approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reject_reason: str | None = Field(default=None, sa_type=sa.Text)
     issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_to_contact_id: int | None = Field(default=None, foreign_key="contact.id")

@@ -31,7 +31,8 @@ class Ticket(SQLModel, table=True):
     description: str = Field(sa_type=sa.Text)
     status: str = Field(default=TicketStatus.OPEN.value, max_length=16, index=True)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    created_by_id: int = Field(foreign_key="user.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")  # staff, or…
+    opened_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")  # …a contact
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

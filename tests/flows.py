@@ -131,3 +131,25 @@ def add_customer(
             for person in session.exec(select(Contact).where(Contact.customer_id == customer.id)):
                 person.birth_month, person.birth_day = birthday
         return customer.id
+
+
+async def link_contact(
+    bot: LocalBot,
+    emulator: BotAPIEmulator,
+    rep: SimUser,
+    search: str,
+    customer: str,
+    contact: str,
+    user_id: int,
+) -> SimUser:
+    """The rep hands ``contact`` their one-time link; they open it and agree to messages."""
+    await bot.send(rep, search)
+    await bot.press(rep, customer)
+    await bot.press(rep, "🔗 Link a contact")
+    await bot.press(rep, contact)
+    code = rep.last().text.split("?start=")[1].split()[0]
+    first, _, last = contact.partition(" ")
+    person = emulator.user(user_id, last or first, last_name=first if last else None)
+    await bot.send(person, f"/start {code}")
+    await bot.press(person, "✅ Yes, message me")
+    return person

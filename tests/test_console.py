@@ -8,6 +8,24 @@ from pathlib import Path
 
 from tests.test_process import ROOT, bot_env
 
+
+def run_console(tmp_path: Path, script: str, **env: str) -> str:
+    """Run ``main.py --console`` on a new demo database with ``script`` as its input."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, **env),
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
 SCRIPT = """\
 4
 /help
@@ -23,19 +41,7 @@ SCRIPT = """\
 
 
 def test_scripted_console_session(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path),
-        input=SCRIPT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    out = done.stdout
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
+    out = run_console(tmp_path, SCRIPT)
     assert "demo database demo.db (new demo company)" in out
     assert "-- you are now Tom Chen (rep) --" in out
     assert "What you can do (as sales rep)" in out
@@ -91,19 +97,9 @@ lathe
 
 
 def test_console_rep_logs_visits_and_a_deal(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_CURRENCY="CNY"),
-        input=REP_SCRIPT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    out = run_console(
+        tmp_path, REP_SCRIPT, DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_CURRENCY="CNY"
     )
-    out = done.stdout
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
     # Quick capture: one message, one tap.
     assert "bot (edited)> ✅ Saved: Visit · Acme Machinery\n     demo went well" in out
     # Step by step with a check-in from the reply keyboard.
@@ -120,3 +116,40 @@ def test_console_rep_logs_visits_and_a_deal(tmp_path: Path) -> None:
     assert "✅ Approved by you: quote Q-2026-" in out
     assert "[document Q-20" in out and ".pdf," in out
     assert "Your day" in out or "Nothing due today" in out
+
+
+CONTACT_SCRIPT = """\
+6
+/myorders
+/ticket
+lathe noise
+1
+The lathe makes a grinding noise
+Do you have spare belts?
+:as rep1
+1
+Yes, two sets are on their way.
+:as contact
+/stop
+:quit
+"""
+
+
+def test_console_customer_contact_opens_a_request_and_asks_the_rep(tmp_path: Path) -> None:
+    out = run_console(
+        tmp_path, CONTACT_SCRIPT, DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_CURRENCY="CNY"
+    )
+    assert "6. Na Li (customer contact)" in out
+    assert "-- you are now Na Li (customer contact) --" in out
+    assert "There are no orders for Acme Machinery yet." in out  # only her own company
+    # Text where a button is expected is re-asked; then the complaint is opened.
+    assert "bot> Please choose with the buttons, or /cancel." in out
+    assert "✅ Request #1 is open. Tom Chen has it and will get back to you within 24 hours." in out
+    rep_side = out.split("-- you are now Tom Chen (rep) --")[1]
+    assert "🛠 Li Na (Acme Machinery) opened request #1 — complaint:" in rep_side
+    assert "The lathe makes a grinding noise" in rep_side
+    assert "Li Na (Acme Machinery) asks:\n     Do you have spare belts?" in rep_side
+    assert "Sent to Li Na." in rep_side
+    contact_again = out.split("-- you are now Na Li (customer contact) --")[2]
+    assert "💬 Tom Chen: Yes, two sets are on their way." in contact_again
+    assert "no more messages from us" in contact_again

@@ -11,7 +11,7 @@ from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
 from models import Deal, DealStageChange, Quote, SalesOrder
-from tests.flows import add_customer, sales_team, texts
+from tests.flows import add_customer, link_contact, sales_team, texts
 from tests.test_deals import create_deal
 from tests.test_quotes import add_products
 
@@ -23,14 +23,7 @@ async def test_from_deal_to_cash(bot: LocalBot, emulator: BotAPIEmulator, db: Da
     await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "¥8,500")
 
     # The contact links Telegram and agrees to messages.
-    await bot.send(team.tom, "acme")
-    await bot.press(team.tom, "Acme Machinery")
-    await bot.press(team.tom, "🔗 Link a contact")
-    await bot.press(team.tom, "Li Na")
-    code = team.tom.last().text.split("?start=")[1].split()[0]
-    li = emulator.user(7101, "Na", last_name="Li")
-    await bot.send(li, f"/start {code}")
-    await bot.press(li, "✅ Yes, message me")
+    li = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 7101)
 
     # A quote beyond the rep's limit, approved by the manager.
     await bot.send(team.tom, "/quote")

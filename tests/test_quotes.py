@@ -21,7 +21,7 @@ from bot.services.customers import create_customer
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
 from bot.services.people import Actor
-from models import Deal, Product, Quote, Role
+from models import Customer, Deal, Product, Quote, Role
 from tests.flows import SalesTeam, actor_of, add_customer, register, sales_team, texts
 from tests.test_deals import create_deal
 from tests.test_people_service import bootstrap_admin, registered
@@ -169,6 +169,14 @@ async def test_beyond_the_managers_limit_a_director_decides_too(
     assert quote.status == "issued" and quote.manager_approved_by_id is not None
     assert f"approved by Dave: {quote.number}" in team.tom.messages[-2].text
     assert team.tom.last().kind == "document"
+    # Both steps are on the customer's timeline, each with who took it.
+    await bot.send(team.manager, "acme")
+    await bot.press(team.manager, "Acme Machinery")
+    await bot.press(team.manager, "🕘 Timeline")
+    story = team.manager.last().text
+    assert "· Mei\n🧾 Quote CNY 7,500.00 approved by the manager, on to a director" in story
+    assert f"· Dave\n🧾 Quote CNY 7,500.00 approved: {quote.number}" in story
+    assert story.index("· Dave\n") < story.index("· Mei\n🧾")  # newest first
 
 
 async def test_a_floor_price_needs_approval_even_within_the_limit(
@@ -387,3 +395,71 @@ async def test_a_second_price_for_the_same_product_is_warned_about(
     with db.session() as session:
         assert len(session.exec(select(Quote)).all()) == 3
     assert the_quote(db).total == Decimal("1840.00")
+
+
+async def test_a_customers_allowed_discount_set_by_the_manager_needs_approval_beyond_it(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team, _ = await ready(bot, emulator, db)
+    # A rep has no Terms button and a forged one is refused.
+    await bot.send(team.tom, "acme")
+    await bot.press(team.tom, "Acme Machinery")
+    assert "⚙️ Terms" not in team.tom.last().button_texts()
+    customer_id = the_customer_id(db)
+    await bot.settle(await team.tom.press_data(f"trm:{customer_id}"))
+    assert team.tom.callback_answers[-1]["text"] == "You can't do that with your role."
+
+    await bot.send(team.manager, "acme")
+    await bot.press(team.manager, "Acme Machinery")
+    await bot.press(team.manager, "⚙️ Terms")
+    assert "Allowed discount: no limit of its own" in team.manager.last().text
+    assert "choose with the buttons" in texts(await bot.send(team.manager, "discount"))
+    await bot.press(team.manager, "Allowed discount")
+    for nonsense in ("lots", "150", "-1", "7.505"):
+        answer = texts(await bot.send(team.manager, nonsense))
+        assert "That is not a discount" in answer, nonsense
+    assert the_customer_discount(db) is None
+    saved = await bot.send(team.manager, "7.5%")
+    assert "✅ Allowed discount: 7.5%." in saved[0].text
+    assert "discount up to 7.5%" in saved[1].text  # the card again
+    assert the_customer_discount(db) == Decimal("7.50")
+
+    # 5 % is within the rep's 10 % and above the lathe's floor, but beyond the customer's 7.5 %?
+    await build_quote(bot, team.tom, "CNC-100", "2", "5")
+    assert "Within your limits" in team.tom.last().text
+    await bot.press(team.tom, "🗑 Remove the last line")
+    await bot.send(team.tom, "lathe")
+    await bot.press(team.tom, "CNC-100 · CNC lathe 100")
+    await bot.send(team.tom, "2")
+    await bot.send(team.tom, "8")
+    summary = team.tom.last().text
+    assert "⚠️ below the allowed price" in summary
+    assert "Needs your manager's approval." in summary
+    await bot.press(team.tom, "📤 Submit")
+    assert the_quote(db).status == "pending_manager" and the_quote(db).below_floor
+
+    # Payment terms and credit, with nonsense re-asked; "none" lifts the discount limit.
+    await bot.press(team.manager, "⚙️ Terms")
+    await bot.press(team.manager, "Payment terms")
+    assert "not a number of days" in texts(await bot.send(team.manager, "45.5"))
+    assert "not a number of days" in texts(await bot.send(team.manager, "999"))
+    await bot.send(team.manager, "45")
+    await bot.press(team.manager, "⚙️ Terms")
+    await bot.press(team.manager, "Credit limit")
+    assert "not a credit limit" in texts(await bot.send(team.manager, "-5"))
+    await bot.send(team.manager, "50,000")
+    assert "terms 45 days · credit 50,000.00" in team.manager.last().text
+    await bot.press(team.manager, "⚙️ Terms")
+    await bot.press(team.manager, "Allowed discount")
+    await bot.send(team.manager, "none")
+    assert the_customer_discount(db) is None
+
+
+def the_customer_id(db: Database) -> int:
+    with db.session() as session:
+        return session.exec(select(Customer)).one().id  # type: ignore[return-value]
+
+
+def the_customer_discount(db: Database) -> Decimal | None:
+    with db.session() as session:
+        return session.exec(select(Customer)).one().max_discount_pct

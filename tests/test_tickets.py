@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
-from models import Ticket
+from models import Contact, Ticket
 from tests.conftest import FakeClock
-from tests.flows import add_customer, sales_team, texts
+from tests.flows import actor_of, add_customer, link_contact, sales_team, texts
 
 
 async def test_open_work_and_resolve_a_complaint(
@@ -76,14 +76,7 @@ async def test_a_linked_contact_rates_the_resolved_request(
 ) -> None:
     team = await sales_team(bot, emulator)
     add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
-    await bot.send(team.tom, "acme")
-    await bot.press(team.tom, "Acme Machinery")
-    await bot.press(team.tom, "🔗 Link a contact")
-    await bot.press(team.tom, "Li Na")
-    code = team.tom.last().text.split("?start=")[1].split()[0]
-    li = emulator.user(7201, "Na", last_name="Li")
-    await bot.send(li, f"/start {code}")
-    await bot.press(li, "✅ Yes, message me")
+    li = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 7201)
 
     await bot.send(team.tom, "/ticket")
     await bot.press(team.tom, "Acme Machinery")
@@ -111,3 +104,72 @@ async def test_a_linked_contact_rates_the_resolved_request(
     assert "Repair resolved: Spindle noise on lathe #2 · rated 4/5 by the customer" in (
         team.tom.last().text
     )
+
+
+async def test_a_linked_contact_opens_a_complaint_themselves(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    add_customer(db, team.sara, "Brightway Logistics")
+    li = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 7202)
+
+    asked = await bot.send(li, "/ticket")
+    assert asked[0].text == "What is it about?"
+    assert asked[0].button_texts() == ["😠 Complaint", "🔧 Repair", "❓ Question"]
+    # Text instead of a button, and a forged kind, are re-asked; nothing reaches the rep.
+    before = len(team.tom.messages)
+    again = await bot.send(li, "the lathe is broken")
+    assert again[0].text == "Please choose with the buttons, or /cancel."
+    await bot.settle(await li.press_data("ct:tk:praise"))
+    assert li.callback_answers[-1]["text"] == "Not found."
+    await bot.press(li, "😠 Complaint", asked[0])
+    assert li.message(asked[0].message_id).text.startswith("Please describe it in a few words")
+    await bot.settle(await li.send_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 64))
+    assert "Please describe it in a few words" in li.last().text
+    assert len(team.tom.messages) == before
+    with db.session() as session:
+        assert session.exec(select(Ticket)).all() == []
+
+    opened = await bot.send(li, "Second delivery arrived with a dented housing <urgent>")
+    ticket = the_ticket(db)
+    assert opened[0].text == (
+        f"✅ Request #{ticket.id} is open. Tom has it and will get back to you within 24 hours."
+    )
+    assert ticket.kind == "complaint" and ticket.status == "open"
+    assert ticket.owner_id == actor_of(db, team.tom.id).user_id
+    assert ticket.created_by_id is None and ticket.opened_by_contact_id == li_contact_id(db)
+    assert ticket.due_at == ticket.created_at + timedelta(hours=24)
+    told = team.tom.last()
+    assert told.text.startswith(
+        f"🛠 Li Na (Acme Machinery) opened request #{ticket.id} — complaint:"
+    )
+    assert "dented housing <urgent>" in told.text
+    await bot.press(team.tom, "🛠 Open the request")
+    assert "dented housing" in team.tom.last().text
+    # The next message is a question again, not a second request.
+    await bot.send(li, "Thanks!")
+    assert "Li Na (Acme Machinery) asks:\nThanks!" in team.tom.last().text
+    with db.session() as session:
+        assert len(session.exec(select(Ticket)).all()) == 1
+    # /cancel while describing leaves nothing behind.
+    await bot.send(li, "/ticket")
+    await bot.press(li, "❓ Question")
+    assert li.messages[-1].text.startswith("Please describe")
+    assert (await bot.send(li, "/cancel"))[0].text == "Cancelled. Nothing was saved."
+    with db.session() as session:
+        assert len(session.exec(select(Ticket)).all()) == 1
+    await bot.send(team.tom, "acme")
+    await bot.press(team.tom, "Acme Machinery")
+    await bot.press(team.tom, "🕘 Timeline")
+    assert "· Li Na (customer)\n🛠 Complaint opened: Second delivery" in team.tom.last().text
+
+
+def the_ticket(db: Database) -> Ticket:
+    with db.session() as session:
+        return session.exec(select(Ticket)).one()
+
+
+def li_contact_id(db: Database) -> int:
+    with db.session() as session:
+        return session.exec(select(Contact).where(Contact.name == "Li Na")).one().id  # type: ignore[return-value]

@@ -84,9 +84,16 @@ async def deal_chosen(update: Update, context: BotContext) -> int:
     if deal_id is None:
         raise NotFound()
     with context.deps.db.session() as session:
-        title, customer = quotes.deal_label(session, context.me, deal_id)
+        title, customer, customer_id = quotes.deal_label(session, context.me, deal_id)
     clear_conversation_data(context, NAME)
-    _data(context).update(deal_id=deal_id, title=title, customer=customer, lines=[], overall="0")
+    _data(context).update(
+        deal_id=deal_id,
+        title=title,
+        customer=customer,
+        customer_id=customer_id,
+        lines=[],
+        overall="0",
+    )
     await show(
         update, context, "quotes/ask_product", lines=[], deal_title=title, customer_name=customer
     )
@@ -153,7 +160,11 @@ async def _review(update: Update, context: BotContext) -> int:
     try:
         with deps.db.session() as session:
             pricing = quotes.price_quote(
-                session, _lines(context), Decimal(data.get("overall", "0")), limits(context)
+                session,
+                _lines(context),
+                Decimal(data.get("overall", "0")),
+                limits(context),
+                customer_id=data.get("customer_id"),
             )
     except quotes.QuoteInvalid as invalid:
         data["lines"] = data["lines"][:-1]

@@ -22,6 +22,7 @@ from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.settings import settings_conversation, show_settings
+from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
@@ -44,6 +45,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             import_conversation(),
             product_conversation(),
             ticket_conversation(),
+            terms_conversation(),
             answer_conversation(),
             quote_conversation(),
             quote_reject_conversation(),

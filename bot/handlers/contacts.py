@@ -20,6 +20,11 @@ from bot.handlers.replies import (
 from bot.services import contacts, quotes, tickets
 from bot.services.contacts import ContactPerson
 from bot.services.errors import NotFound
+from models import TicketKind
+
+TICKET_KINDS = tuple(kind.value for kind in TicketKind)
+TICKET_DRAFT = "contact_ticket_kind"  # in user_data while the contact opens a request
+CHOOSING_KIND = "?"
 
 
 def _consent_buttons(update: Update, context: BotContext) -> InlineKeyboardMarkup:
@@ -49,6 +54,7 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
     """Everything a linked contact sends."""
     deps = context.deps
     query = update.callback_query
+    drafting = context.user_data.get(TICKET_DRAFT) if context.user_data is not None else None
     if query is not None:
         parts = callback_parts(update, "ct")
         if parts[:1] == ["qa"] and parts[2:3] in (["yes"], ["no"]):
@@ -60,6 +66,10 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
             with deps.db.session() as session:
                 tickets.rate(session, person.contact_id, ticket_id, stars, now=deps.now())
             await show(update, context, "tickets/rated", stars=stars, person=person)
+        elif parts[:1] == ["tk"] and parts[1:2] and parts[1] in TICKET_KINDS and drafting:
+            if context.user_data is not None:
+                context.user_data[TICKET_DRAFT] = parts[1]
+            await show(update, context, "contacts/ticket_describe", kind=parts[1], person=person)
         elif parts[:1] == ["opt"] and parts[1:2] in (["yes"], ["no"]):
             with deps.db.session() as session:
                 person = contacts.set_opt_in(
@@ -71,7 +81,13 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
         return
     text = message_text(update).strip()
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
-    if command == "/stop":
+    if drafting and command in ("", "/cancel"):
+        await ticket_described(update, context, person, drafting, text, cancel=bool(command))
+    elif command == "/ticket":
+        if context.user_data is not None:
+            context.user_data[TICKET_DRAFT] = CHOOSING_KIND
+        await ask_ticket_kind(update, context, again=False)
+    elif command == "/stop":
         with deps.db.session() as session:
             person = contacts.set_opt_in(session, person.contact_id, False, now=deps.now())
         await reply(update, context, "contacts/stopped", person=person)
@@ -92,6 +108,66 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
         await reply(update, context, "contacts/question_sent", person=person)
     else:
         await reply(update, context, "contacts/help", person=person)
+
+
+async def ask_ticket_kind(update: Update, context: BotContext, *, again: bool) -> None:
+    rows = [
+        [(label(update, context, "ticket_kind", kind), f"ct:tk:{kind}")] for kind in TICKET_KINDS
+    ]
+    await reply(update, context, "contacts/ticket_kind", markup=keyboard(rows), again=again)
+
+
+async def ticket_described(
+    update: Update,
+    context: BotContext,
+    person: ContactPerson,
+    kind: str,
+    text: str,
+    *,
+    cancel: bool,
+) -> None:
+    """The description of a request the contact is opening; the owner rep is told at once."""
+    assert context.user_data is not None
+    if cancel:
+        context.user_data.pop(TICKET_DRAFT, None)
+        await reply(update, context, "cancelled")
+        return
+    if kind == CHOOSING_KIND:
+        await ask_ticket_kind(update, context, again=True)
+        return
+    if not text:
+        await reply(update, context, "contacts/ticket_describe", kind=kind, person=person)
+        return
+    deps = context.deps
+    with deps.db.session() as session:
+        ticket = tickets.open_ticket_as_contact(
+            session,
+            person.contact_id,
+            TicketKind(kind),
+            text,
+            due_hours=deps.settings.ticket_due_hours,
+            now=deps.now(),
+        )
+        ticket_id = ticket.id or 0
+    context.user_data.pop(TICKET_DRAFT, None)
+    hours = deps.settings.ticket_due_hours[kind]
+    await reply(
+        update, context, "contacts/ticket_opened", ticket_id=ticket_id, hours=hours, person=person
+    )
+    await context.bot.send_message(
+        person.owner_telegram_id,
+        deps.renderer.message(
+            None,
+            "tickets/opened_by_contact",
+            person=person,
+            kind=kind,
+            text=text,
+            ticket_id=ticket_id,
+        ),
+        reply_markup=keyboard(
+            [[(deps.renderer.label(None, "open_ticket"), f"tk:open:{ticket_id}")]]
+        ),
+    )
 
 
 async def answer_quote(

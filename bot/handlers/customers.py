@@ -54,7 +54,7 @@ async def search_typed(update: Update, context: BotContext) -> None:
 def card_buttons(
     update: Update, context: BotContext, customer_id: int
 ) -> list[list[tuple[str, str]]]:
-    return [
+    rows = [
         [
             (label(update, context, "log_visit"), f"vis:new:{customer_id}"),
             (label(update, context, "new_deal"), f"dl:new:{customer_id}"),
@@ -64,6 +64,9 @@ def card_buttons(
             (label(update, context, "link_contact"), f"ct:list:{customer_id}"),
         ],
     ]
+    if customers.may_set_terms(context.me):
+        rows.append([(label(update, context, "terms"), f"trm:{customer_id}")])
+    return rows
 
 
 async def send_card(update: Update, context: BotContext, customer_id: int, *, edit: bool) -> None:

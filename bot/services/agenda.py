@@ -22,6 +22,7 @@ from models import (
     Payment,
     PipelineStage,
     Quote,
+    QuoteStatus,
     SalesOrder,
     Ticket,
     Touch,
@@ -32,10 +33,11 @@ TIMELINE_PAGE_SIZE = 5
 STORY_ORDER = {
     "deal_created": 0,
     "quote": 1,
-    "quote_decision": 2,
-    "stage_change": 3,
-    "order_created": 4,
-    "payment": 5,
+    "quote_manager_step": 2,
+    "quote_decision": 3,
+    "stage_change": 4,
+    "order_created": 5,
+    "payment": 6,
 }
 
 
@@ -177,6 +179,7 @@ class TimelineEntry:
     rating: int | None = None
     amount: Decimal | None = None
     currency: str | None = None
+    by_customer: bool = False  # written by a customer contact, not by staff
 
 
 @dataclass(frozen=True)
@@ -256,18 +259,20 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         .limit(wanted)
     ).all()
     ticket_rows = session.exec(
-        select(Ticket, User)
-        .join(User, col(Ticket.created_by_id) == col(User.id))
+        select(Ticket, User, Contact)
+        .outerjoin(User, col(Ticket.created_by_id) == col(User.id))
+        .outerjoin(Contact, col(Ticket.opened_by_contact_id) == col(Contact.id))
         .where(Ticket.customer_id == customer_id, owned_by_visible(actor, Ticket.owner_id))
         .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(wanted)
     ).all()
-    for ticket, author in ticket_rows:
+    for ticket, author, contact in ticket_rows:
         entries.append(
             TimelineEntry(
                 at=ticket.created_at,
                 kind="ticket_opened",
-                author_name=author.full_name,
+                author_name=author.full_name if author else contact.name if contact else "",
+                by_customer=contact is not None,
                 notes=ticket.description,
                 ticket_kind=ticket.kind,
             )
@@ -306,10 +311,24 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         user.id: user.full_name
         for user in session.exec(
             select(User).where(
-                col(User.id).in_([q.decided_by_id for q, _ in quote_rows if q.decided_by_id])
+                col(User.id).in_(
+                    [q.decided_by_id for q, _ in quote_rows if q.decided_by_id]
+                    + [q.manager_approved_by_id for q, _ in quote_rows if q.manager_approved_by_id]
+                )
             )
         )
     }
+    entries += [
+        TimelineEntry(
+            at=quote.manager_approved_at,
+            kind="quote_manager_step",
+            author_name=deciders.get(quote.manager_approved_by_id, ""),
+            amount=quote.total,
+            currency=quote.currency,
+        )
+        for quote, _ in quote_rows
+        if quote.manager_approved_at is not None and quote.manager_approved_by_id is not None
+    ]
     entries += [
         TimelineEntry(
             at=quote.decided_at,
@@ -321,7 +340,9 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
             notes=quote.status,
         )
         for quote, _ in quote_rows
-        if quote.decided_at is not None and quote.decided_by_id is not None
+        if quote.decided_at is not None
+        and quote.decided_by_id is not None
+        and quote.status in (QuoteStatus.ISSUED, QuoteStatus.REJECTED)
     ]
     entries += [
         TimelineEntry(

@@ -12,11 +12,11 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.services.errors import ServiceError
+from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
 from bot.services.visibility import customers_visible_to, visible_customer
-from models import Contact, Customer, Deal, PipelineStage, Touch, User
+from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 
 CUSTOMERS_PAGE_SIZE = 10
 SEARCH_LIMIT = 8
@@ -84,6 +84,7 @@ class CustomerCard:
     owner_name: str
     payment_terms_days: int
     credit_limit: Decimal
+    max_discount_pct: Decimal | None
     contacts: list[ContactLine]
     open_deals: list[OpenDeal]
     next_follow_up: datetime | None
@@ -333,6 +334,7 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, today: da
         owner_name=owner.full_name if owner else "",
         payment_terms_days=customer.payment_terms_days,
         credit_limit=customer.credit_limit,
+        max_discount_pct=customer.max_discount_pct,
         contacts=[
             ContactLine(name=c.name, title=c.title, phone=c.phone, birthday=_birthday(c))
             for c in contacts
@@ -362,3 +364,54 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, today: da
         ],
         unpaid=unpaid_for_customer(session, actor, customer_id, today=today),
     )
+
+
+TERMS_ROLES = (Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
+TERM_FIELDS = ("discount", "days", "credit")
+
+
+class TermsInvalid(ServiceError):
+    template = "customers/terms_invalid"
+
+
+def may_set_terms(actor: Actor) -> bool:
+    """Changing a customer's discount, payment terms or credit needs a manager or above."""
+    return actor.role in TERMS_ROLES
+
+
+def set_terms(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    field: str,
+    value: Decimal | None,
+    *,
+    now: datetime,
+) -> str:
+    """Set one of a customer's commercial terms; returns the customer's name.
+
+    ``discount``: the deepest discount (0–100 %, or None for no limit of the customer's own)
+    a quote may give without approval; ``days``: payment terms (0–365); ``credit``: the
+    credit limit (0 or more, cents)."""
+    if not may_set_terms(actor):
+        raise NotAllowed()
+    customer = visible_customer(session, actor, customer_id)
+    if field == "discount":
+        if value is not None and not (
+            Decimal(0) <= value <= Decimal(100) and value == round(value, 2)
+        ):
+            raise TermsInvalid(field=field)
+        customer.max_discount_pct = value
+    elif field == "days":
+        if value is None or value != int(value) or not 0 <= value <= 365:
+            raise TermsInvalid(field=field)
+        customer.payment_terms_days = int(value)
+    elif field == "credit":
+        if value is None or value < 0 or value != round(value, 2):
+            raise TermsInvalid(field=field)
+        customer.credit_limit = value
+    else:
+        raise NotFound()
+    customer.updated_at = now
+    session.flush()
+    return customer.name

@@ -119,9 +119,19 @@ def find_products(session: Session, query: str, limit: int = 8) -> list[Product]
 
 
 def price_quote(
-    session: Session, lines: list[LineDraft], overall_discount_pct: Decimal, limits: Limits
+    session: Session,
+    lines: list[LineDraft],
+    overall_discount_pct: Decimal,
+    limits: Limits,
+    *,
+    customer_id: int | None = None,
 ) -> Pricing:
-    """Totals and the approval a set of lines needs; refuses nonsense before anything is saved."""
+    """Totals and the approval a set of lines needs; refuses nonsense before anything is saved.
+
+    A line is below its allowed price under the product's floor price, beyond the product's
+    maximum discount, or beyond the discount the company allows the customer."""
+    customer = session.get(Customer, customer_id) if customer_id is not None else None
+    customer_limit = customer.max_discount_pct if customer is not None else None
     if not lines:
         raise QuoteInvalid(reason="empty")
     if not Decimal(0) <= overall_discount_pct <= HUNDRED:
@@ -149,9 +159,12 @@ def price_quote(
         )
         deepest = max(deepest, effective_discount)
         line_below = (
-            product.floor_price is not None and effective_price < product.floor_price
-        ) or (
-            product.max_discount_pct is not None and effective_discount > product.max_discount_pct
+            (product.floor_price is not None and effective_price < product.floor_price)
+            or (
+                product.max_discount_pct is not None
+                and effective_discount > product.max_discount_pct
+            )
+            or (customer_limit is not None and effective_discount > customer_limit)
         )
         below_floor = below_floor or line_below
         priced.append(
@@ -213,7 +226,9 @@ def price_conflicts(
     """Products this quote prices differently from a still-valid quote the customer already has
     (customers hate two prices for one product)."""
     deal = _open_deal(session, actor, deal_id)
-    pricing = price_quote(session, lines, overall_discount_pct, limits)
+    pricing = price_quote(
+        session, lines, overall_discount_pct, limits, customer_id=deal.customer_id
+    )
     keep = (HUNDRED - overall_discount_pct) / HUNDRED
     new_prices = {line.product_id: cents(line.unit_price * keep) for line in pricing.lines}
     earlier = session.exec(
@@ -276,10 +291,11 @@ def quotable_deals(session: Session, actor: Actor) -> list[tuple[int, str, str]]
     return [(deal.id or 0, deal.title, customer.name) for deal, customer in rows]
 
 
-def deal_label(session: Session, actor: Actor, deal_id: int) -> tuple[str, str]:
+def deal_label(session: Session, actor: Actor, deal_id: int) -> tuple[str, str, int]:
+    """(deal title, customer name, customer id) of an open deal the person may quote on."""
     deal = _open_deal(session, actor, deal_id)
     customer = session.get(Customer, deal.customer_id)
-    return deal.title, customer.name if customer else ""
+    return deal.title, customer.name if customer else "", deal.customer_id
 
 
 def _approvers(session: Session, owner: User, level: str) -> list[User]:
@@ -314,7 +330,9 @@ def submit_quote(
 ) -> Decision:
     """Save a quote; issue it at once when within the rep's limits, else send it for approval."""
     deal = _open_deal(session, actor, deal_id)
-    pricing = price_quote(session, lines, overall_discount_pct, limits)
+    pricing = price_quote(
+        session, lines, overall_discount_pct, limits, customer_id=deal.customer_id
+    )
     owner = session.get(User, actor.user_id)
     assert owner is not None
     quote = Quote(
@@ -485,6 +503,8 @@ def decide(
     }
     if expected == QuoteStatus.PENDING_MANAGER.value and approve:
         values["manager_approved_by_id"] = actor.user_id
+    if new_status == QuoteStatus.PENDING_DIRECTOR.value:
+        values["manager_approved_at"] = now  # the manager's step, on the timeline of its own
     if not approve:
         values["reject_reason"] = (reason or "").strip()[:1000] or None
     won = session.execute(

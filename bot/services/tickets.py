@@ -36,6 +36,9 @@ class TicketView:
     resolved_at: datetime | None
 
 
+MAX_DESCRIPTION = 4000
+
+
 class DescriptionInvalid(ServiceError):
     template = "tickets/description_invalid"
 
@@ -66,6 +69,40 @@ def open_ticket(
         description=text,
         due_at=now + timedelta(hours=due_hours[TicketKind(kind).value]),
         created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def open_ticket_as_contact(
+    session: Session,
+    contact_id: int,
+    kind: TicketKind,
+    description: str,
+    *,
+    due_hours: dict[str, int],
+    now: datetime,
+) -> Ticket:
+    """A request a linked contact opens themselves: always on their own company, assigned to
+    its owner rep."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound()
+    customer = session.get(Customer, contact.customer_id)
+    assert customer is not None
+    text = description.strip()[:MAX_DESCRIPTION]
+    if not text:
+        raise DescriptionInvalid()
+    ticket = Ticket(
+        customer_id=customer.id or 0,
+        owner_id=customer.owner_id,
+        kind=TicketKind(kind).value,
+        description=text,
+        due_at=now + timedelta(hours=due_hours[TicketKind(kind).value]),
+        opened_by_contact_id=contact_id,
         created_at=now,
         updated_at=now,
     )
