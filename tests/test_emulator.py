@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import warnings
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 from telegram import (
     Bot,
@@ -22,11 +26,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as PTBMessageHandler
 
-from bot.emulator import BotAPIEmulator, SimUser, TelegramHTMLError, parse_html, utf16_len
+from bot.emulator import (
+    SENDING_METHODS,
+    BotAPIEmulator,
+    SimUser,
+    TelegramHTMLError,
+    parse_html,
+    utf16_len,
+)
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -617,3 +628,301 @@ async def test_application_long_polling_end_to_end(emu: BotAPIEmulator) -> None:
         await app.stop()
     assert time.monotonic() - started < 5
     assert emu.rejections == []
+
+
+# -- flood control, network failures, send timing ---------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+class FakeClock:
+    """A hand-driven stand-in for time.monotonic, injected as the emulator's clock."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def limited(clock: FakeClock) -> AsyncIterator[BotAPIEmulator]:
+    emulator = BotAPIEmulator(enforce_limits=True, clock=clock)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def limited_bot(limited: BotAPIEmulator) -> AsyncIterator[Bot]:
+    client = Bot(limited.token, base_url=limited.base_url, base_file_url=limited.base_file_url)
+    async with client:
+        yield client
+
+
+async def known_users(emulator: BotAPIEmulator, count: int, first_id: int = 5000) -> list[SimUser]:
+    """``count`` users who have written to the bot, so it may write to them."""
+    people = [emulator.user(first_id + i, f"User{i}") for i in range(count)]
+    for person in people:
+        await person.send("/start")
+    return people
+
+
+# PTB warns about RetryAfter.retry_after becoming a timedelta whenever it makes a RetryAfter.
+ignore_retry_after_deprecation = pytest.mark.filterwarnings(
+    "ignore:.*attribute `retry_after` will be of type"
+)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """``error.retry_after`` in seconds, without PTB's int-or-timedelta deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@ignore_retry_after_deprecation
+async def test_flood_answers_429_with_retry_after(
+    emu: BotAPIEmulator, bot: Bot, alice: SimUser
+) -> None:
+    emu.flood(2, retry_after=7)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(alice.id, "one")
+    assert retry_seconds(caught.value) == 7
+    root = f"http://{emu.host}:{emu.port}"
+    async with aiohttp.ClientSession() as session:
+        payload = {"chat_id": alice.id, "text": "two"}
+        async with session.post(f"{root}/bot{emu.token}/sendMessage", json=payload) as response:
+            assert response.status == 429
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 7",
+                "parameters": {"retry_after": 7},
+            }
+    assert alice.messages == [] and emu.send_log == []
+    assert emu.refused_429 == 2
+    assert emu.rejections == [("sendMessage", "Too Many Requests: retry after 7")] * 2
+    await bot.send_message(alice.id, "three")  # the order is used up
+    assert [m.text for m in alice.messages] == ["three"]
+    assert emu.refused_429 == 2
+    with pytest.raises(ValueError):
+        emu.flood(1, retry_after=0)
+
+
+@ignore_retry_after_deprecation
+async def test_flood_covers_every_sending_method_only(
+    emu: BotAPIEmulator, bot: Bot, alice: SimUser
+) -> None:
+    assert {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"} == SENDING_METHODS
+    first = await bot.send_message(alice.id, "before")
+    emu.flood(4, retry_after=2)
+    with pytest.raises(RetryAfter):
+        await bot.send_photo(alice.id, PNG)
+    with pytest.raises(RetryAfter):
+        await bot.send_document(alice.id, b"x", filename="a.txt")
+    with pytest.raises(RetryAfter):
+        await bot.send_location(alice.id, latitude=1.5, longitude=2.5)
+    # Methods that send no new message neither get refused nor use up the order.
+    assert await bot.send_chat_action(alice.id, "typing")
+    await bot.edit_message_text("edited", alice.id, first.message_id)
+    assert (await bot.get_me()).username == emu.bot_username
+    with pytest.raises(RetryAfter):
+        await bot.send_message(alice.id, "refused")
+    assert [method for method, _ in emu.rejections] == [
+        "sendPhoto",
+        "sendDocument",
+        "sendLocation",
+        "sendMessage",
+    ]
+    assert [m.text for m in alice.messages] == ["edited"]
+    await bot.send_location(alice.id, latitude=1.5, longitude=2.5)
+    assert [m.kind for m in alice.messages] == ["text", "location"]
+    assert [method for _, _, method in emu.send_log] == ["sendMessage", "sendLocation"]
+    assert emu.refused_429 == 4
+
+
+@ignore_retry_after_deprecation
+async def test_flood_for_one_chat_spares_the_others(
+    emu: BotAPIEmulator, bot: Bot, alice: SimUser
+) -> None:
+    bob = emu.user(1002, "Bob")
+    await bob.send("hi")
+    emu.flood(1, retry_after=3, chat_id=alice.id)
+    await bot.send_message(bob.id, "for bob")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(alice.id, "for alice")
+    assert retry_seconds(caught.value) == 3
+    await bot.send_message(alice.id, "for alice again")
+    await bot.send_message(bob.id, "bob again")
+    assert [m.text for m in alice.messages] == ["for alice again"]
+    assert [m.text for m in bob.messages] == ["for bob", "bob again"]
+    assert emu.refused_429 == 1
+
+
+async def test_limits_are_off_by_default(emu: BotAPIEmulator, bot: Bot, alice: SimUser) -> None:
+    for i in range(8):
+        await bot.send_message(alice.id, f"m{i}")
+    assert len(alice.messages) == 8 and len(emu.send_log) == 8
+    assert emu.refused_429 == 0 and emu.rejections == []
+
+
+@ignore_retry_after_deprecation
+async def test_limits_refuse_the_31st_send_within_a_second(
+    limited: BotAPIEmulator, limited_bot: Bot, clock: FakeClock
+) -> None:
+    people = await known_users(limited, 7)
+    for i in range(30):  # 5 per chat: within the per-chat limit
+        await limited_bot.send_message(people[i % 6].id, f"m{i}")
+    with pytest.raises(RetryAfter) as caught:
+        await limited_bot.send_message(people[6].id, "31st")
+    assert retry_seconds(caught.value) == 1
+    clock.now = 100.999
+    with pytest.raises(RetryAfter):
+        await limited_bot.send_message(people[6].id, "still too early")
+    assert people[6].messages == []
+    clock.now = 101.0  # the 30 sends at 100.0 have left the window (now - 1, now]
+    await limited_bot.send_message(people[6].id, "in time")
+    assert [m.text for m in people[6].messages] == ["in time"]
+    assert limited.refused_429 == 2
+    assert limited.rejections == [("sendMessage", "Too Many Requests: retry after 1")] * 2
+    assert len(limited.send_log) == 31
+    assert limited.max_sends_in_window() == 30
+
+
+@ignore_retry_after_deprecation
+async def test_limits_per_chat(limited: BotAPIEmulator, limited_bot: Bot, clock: FakeClock) -> None:
+    alice, bob = await known_users(limited, 2)
+    for i in range(5):
+        clock.now = 100.0 + i / 10
+        await limited_bot.send_message(alice.id, f"a{i}")
+    clock.now = 100.5
+    with pytest.raises(RetryAfter) as caught:
+        await limited_bot.send_message(alice.id, "sixth")
+    assert retry_seconds(caught.value) == 1
+    await limited_bot.send_message(bob.id, "other chats are fine")
+    clock.now = 101.0
+    await limited_bot.send_message(alice.id, "sixth, later")
+    assert [m.text for m in alice.messages][-1] == "sixth, later"
+    assert len(alice.messages) == 6 and limited.refused_429 == 1
+    assert limited.max_sends_in_window(chat_id=alice.id) == 5
+    # A blocked user still gets 403 (and the failed send is not logged).
+    bob.block()
+    with pytest.raises(Forbidden):
+        await limited_bot.send_message(bob.id, "blocked")
+    assert len(limited.send_log) == 7
+
+
+@ignore_retry_after_deprecation
+async def test_limit_rate_configures_the_rules(
+    limited: BotAPIEmulator, limited_bot: Bot, clock: FakeClock
+) -> None:
+    alice, *others = await known_users(limited, 32)
+    limited.limit_rate(overall=None, per_chat=2, window=10.0)
+    await limited_bot.send_message(alice.id, "1")
+    await limited_bot.send_message(alice.id, "2")
+    clock.now = 101.5
+    with pytest.raises(RetryAfter) as caught:
+        await limited_bot.send_message(alice.id, "3")
+    assert retry_seconds(caught.value) == 9  # ceil(100.0 + 10 - 101.5)
+    for person in others:  # 33 sends within the window: no overall limit now
+        await limited_bot.send_message(person.id, "hello")
+    assert limited.max_sends_in_window(10.0) == 33 and limited.refused_429 == 1
+    limited.enforce_limits = False
+    await limited_bot.send_message(alice.id, "3, unlimited")
+    assert len(alice.messages) == 3
+    with pytest.raises(ValueError):
+        limited.limit_rate(per_chat=0)
+
+
+async def test_limits_hold_for_concurrent_sends(limited: BotAPIEmulator) -> None:
+    people = await known_users(limited, 8)
+    url = f"{limited.base_url}{limited.token}/sendMessage"
+
+    async def send(session: aiohttp.ClientSession, chat_id: int) -> int:
+        async with session.post(url, json={"chat_id": chat_id, "text": "burst"}) as response:
+            return response.status
+
+    async with aiohttp.ClientSession() as session:
+        statuses = await asyncio.gather(*(send(session, p.id) for p in people for _ in range(5)))
+    assert sorted(statuses) == [200] * 30 + [429] * 10
+    assert limited.max_sends_in_window() == 30 and len(limited.send_log) == 30
+    assert limited.refused_429 == 10
+    assert sum(len(p.messages) for p in people) == 30
+
+
+async def test_send_log_and_max_sends_in_window(
+    limited: BotAPIEmulator, limited_bot: Bot, clock: FakeClock
+) -> None:
+    alice, bob = await known_users(limited, 2)
+    timeline: list[tuple[float, SimUser, str]] = [
+        (100.0, alice, "sendMessage"),
+        (100.2, bob, "sendPhoto"),
+        (100.5, alice, "sendDocument"),
+        (101.1, alice, "sendLocation"),
+        (101.25, bob, "sendMessage"),
+    ]
+    for moment, person, method in timeline:
+        clock.now = moment
+        if method == "sendMessage":
+            await limited_bot.send_message(person.id, "text")
+        elif method == "sendPhoto":
+            await limited_bot.send_photo(person.id, PNG)
+        elif method == "sendDocument":
+            await limited_bot.send_document(person.id, b"x", filename="a.txt")
+        else:
+            await limited_bot.send_location(person.id, latitude=1.0, longitude=2.0)
+    with pytest.raises(BadRequest):  # refused sends are not logged
+        await limited_bot.send_message(alice.id, "<b>broken", parse_mode="HTML")
+    assert limited.send_log == [(t, person.id, method) for t, person, method in timeline]
+    assert limited.max_sends_in_window() == 3
+    assert limited.max_sends_in_window(2.0) == 5
+    assert limited.max_sends_in_window(0.5) == 2  # 100.0 and 100.5 are 0.5 apart: not within
+    assert limited.max_sends_in_window(chat_id=alice.id) == 2
+    assert limited.max_sends_in_window(chat_id=bob.id) == 1
+    assert limited.max_sends_in_window(chat_id=999) == 0
+
+
+def is_network_error(error: BaseException) -> bool:
+    """A failed connection as PTB reports it: no HTTP answer at all, so no status mapping.
+
+    (BadRequest is a NetworkError subclass too, and PTB maps an HTTP 502 to NetworkError.)
+    """
+    return type(error) in (NetworkError, TimedOut) and isinstance(
+        error.__cause__, httpx.TransportError
+    )
+
+
+async def test_dropped_connection_is_a_network_error(
+    emu: BotAPIEmulator, bot: Bot, alice: SimUser
+) -> None:
+    emu.drop_connections(2)
+    assert (await bot.get_me()).username == emu.bot_username  # not a send: unaffected
+    with pytest.raises(NetworkError) as caught:
+        await bot.send_message(alice.id, "lost")
+    assert is_network_error(caught.value)
+    with pytest.raises(NetworkError) as caught:
+        await bot.send_photo(alice.id, PNG)
+    assert is_network_error(caught.value)
+    assert alice.messages == [] and emu.send_log == []
+    assert emu.dropped_connections == 2 and emu.rejections == []
+    await bot.send_message(alice.id, "recovered")
+    assert [m.text for m in alice.messages] == ["recovered"]
+    assert len(emu.send_log) == 1 and emu.dropped_connections == 2
+
+
+async def test_dropped_answer_after_delivery(emu: BotAPIEmulator, bot: Bot, alice: SimUser) -> None:
+    emu.drop_connections(1, after_delivery=True)
+    with pytest.raises(NetworkError) as caught:
+        await bot.send_message(alice.id, "delivered, answer lost")
+    assert is_network_error(caught.value)
+    assert [m.text for m in alice.messages] == ["delivered, answer lost"]
+    assert [(chat, method) for _, chat, method in emu.send_log] == [(alice.id, "sendMessage")]
+    await bot.send_message(alice.id, "next")
+    assert len(alice.messages) == 2 and emu.dropped_connections == 1

@@ -4,6 +4,11 @@
 python-telegram-bot ``Application`` can long-poll it. :class:`SimUser` plays a person in a
 private chat with the bot, and :class:`BotMessage` records what the bot sent. Requests the
 real Bot API would refuse are refused the same way and listed in ``emulator.rejections``.
+
+Message sends (:data:`SENDING_METHODS`) pass one gate that can simulate Telegram's flood
+control (:meth:`BotAPIEmulator.flood`, :meth:`BotAPIEmulator.limit_rate`) and lost connections
+(:meth:`BotAPIEmulator.drop_connections`); every accepted send is timed in
+``emulator.send_log`` (see :meth:`BotAPIEmulator.max_sends_in_window`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import re
 import struct
 import time
@@ -27,6 +33,7 @@ from aiohttp import web
 from bot.emulator.telegram_html import TelegramHTMLError, parse_html, strip_formatted, utf16_len
 
 __all__ = [
+    "SENDING_METHODS",
     "BotAPIEmulator",
     "BotAPIError",
     "BotMessage",
@@ -52,6 +59,14 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 TEXT_BUTTONS_UNALLOWED = "Bad Request: text buttons are unallowed in the inline keyboard"
+
+# The methods that send a new message: flood control, dropped connections and the send log
+# apply to these (and only these).
+SENDING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation"})
+# Telegram's documented limits: about 30 messages per second overall; to one private chat it
+# asks for about one per second but tolerates short bursts, so the emulator allows 5 per second.
+MAX_SENDS_PER_SECOND = 30
+MAX_SENDS_PER_CHAT_PER_SECOND = 5
 
 # Parameters that are always strings, even when they look like JSON ("123", "true", ...).
 _STRING_FIELDS = frozenset(
@@ -112,12 +127,37 @@ _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 class BotAPIError(Exception):
-    """A refusal, sent back as ``{"ok": false, "error_code": code, "description": ...}``."""
+    """A refusal, sent back as ``{"ok": false, "error_code": code, "description": ...}``.
 
-    def __init__(self, description: str, code: int = 400) -> None:
+    ``parameters`` (a ResponseParameters object such as ``{"retry_after": 3}``) is added to the
+    answer when given.
+    """
+
+    def __init__(
+        self, description: str, code: int = 400, *, parameters: JSONDict | None = None
+    ) -> None:
         super().__init__(description)
         self.description = description
         self.code = code
+        self.parameters = parameters
+
+
+def _too_many_requests(retry_after: int) -> BotAPIError:
+    """Telegram's flood-control refusal: HTTP 429 with ``parameters.retry_after``."""
+    return BotAPIError(
+        f"Too Many Requests: retry after {retry_after}",
+        429,
+        parameters={"retry_after": retry_after},
+    )
+
+
+@dataclass
+class _Flood:
+    """A pending :meth:`BotAPIEmulator.flood` order: refuse ``remaining`` more sends."""
+
+    chat_id: int | None
+    remaining: int
+    retry_after: int
 
 
 @dataclass
@@ -455,7 +495,13 @@ class SimUser:
 
 
 class BotAPIEmulator:
-    """An aiohttp server speaking the Telegram Bot API for one bot, with simulated users."""
+    """An aiohttp server speaking the Telegram Bot API for one bot, with simulated users.
+
+    ``enforce_limits=True`` turns on Telegram-like rate limits for message sends (see
+    :meth:`limit_rate`). ``clock`` is the emulator's own time source for those limits and for
+    ``send_log`` (default :func:`time.monotonic`); tests may pass a fake one to make rolling
+    windows exact. It must never go backwards.
+    """
 
     def __init__(
         self,
@@ -464,6 +510,8 @@ class BotAPIEmulator:
         bot_id: int = 123456789,
         bot_username: str = "salesbot_test_bot",
         bot_name: str = "Salesbot",
+        enforce_limits: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -473,6 +521,17 @@ class BotAPIEmulator:
         self.port = 0
         self.rejections: list[tuple[str, str]] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        # Flood control and send timing (see flood, limit_rate, drop_connections).
+        self.clock = clock
+        self.enforce_limits = enforce_limits
+        self.overall_limit: int | None = MAX_SENDS_PER_SECOND
+        self.per_chat_limit: int | None = MAX_SENDS_PER_CHAT_PER_SECOND
+        self.limit_window = 1.0
+        self.send_log: list[tuple[float, int, str]] = []  # (clock(), chat_id, method)
+        self.refused_429 = 0
+        self.dropped_connections = 0
+        self._floods: list[_Flood] = []
+        self._drops: list[bool] = []  # one entry per pending drop: True = after delivery
         self.webhook_url = ""
         self.allowed_updates: list[str] = []
         self.bot_settings: dict[tuple[str, str], str] = {}
@@ -649,6 +708,77 @@ class BotAPIEmulator:
     def file(self, file_id: str) -> StoredFile:
         return self._files[file_id]
 
+    # -- flood control, network failures, send timing ------------------------------------------
+
+    def flood(self, count: int, retry_after: int = 1, chat_id: int | None = None) -> None:
+        """Refuse the next ``count`` message sends with Telegram's flood-control answer.
+
+        Each refused send (a method of :data:`SENDING_METHODS`) to ``chat_id`` (to any chat
+        when ``None``) gets HTTP 429 ``{"ok": false, "error_code": 429, "description": "Too
+        Many Requests: retry after N", "parameters": {"retry_after": N}}``, which
+        python-telegram-bot raises as ``telegram.error.RetryAfter``. A refused send creates no
+        message and is not in ``send_log``; it counts in ``refused_429`` and ``rejections``.
+        Orders add up and are used in the order given; the refusal comes before any other check
+        of the request (a blocked user, an unknown chat, a bad text).
+        """
+        if retry_after < 1:
+            raise ValueError("retry_after must be at least 1 (PTB ignores 0)")
+        if count > 0:
+            self._floods.append(_Flood(chat_id=chat_id, remaining=count, retry_after=retry_after))
+
+    def limit_rate(
+        self,
+        overall: int | None = MAX_SENDS_PER_SECOND,
+        per_chat: int | None = MAX_SENDS_PER_CHAT_PER_SECOND,
+        window: float = 1.0,
+    ) -> None:
+        """Turn on automatic rate limits for message sends (off unless ``enforce_limits``).
+
+        A send is refused with 429 (see :meth:`flood`) when ``overall`` sends were already
+        accepted in the rolling ``window`` seconds before it (the half-open interval
+        ``(now - window, now]`` of :attr:`clock`), or ``per_chat`` sends to the same chat.
+        ``None`` switches that rule off. ``retry_after`` is the whole number of seconds (at
+        least 1) until enough of those sends leave the window. ``enforce_limits=False``
+        switches the limits off again.
+        """
+        if window <= 0:
+            raise ValueError("window must be positive")
+        if any(limit is not None and limit < 1 for limit in (overall, per_chat)):
+            raise ValueError("limits must be at least 1 (or None for no limit)")
+        self.overall_limit = overall
+        self.per_chat_limit = per_chat
+        self.limit_window = window
+        self.enforce_limits = True
+
+    def drop_connections(self, count: int, *, after_delivery: bool = False) -> None:
+        """Make the next ``count`` message sends fail as a network error.
+
+        The server aborts the TCP connection without answering, so python-telegram-bot's
+        httpx client sees ``RemoteProtocolError`` and raises ``telegram.error.NetworkError``.
+        (A real drop rather than an HTTP 502: PTB maps 502 to ``NetworkError`` as well, but an
+        abort also exercises the client's connection handling.) By default the request is lost
+        before Telegram acts on it: no message, no ``send_log`` entry. With
+        ``after_delivery=True`` the send is carried out (and logged) and only the answer is
+        lost, the case that makes a naive retry send a duplicate. Each drop counts in
+        ``dropped_connections``. Other methods (getUpdates, edits, ...) are not affected.
+        """
+        self._drops.extend([after_delivery] * max(count, 0))
+
+    def max_sends_in_window(self, window: float = 1.0, chat_id: int | None = None) -> int:
+        """The most accepted sends (to ``chat_id``, or to any chat) within ``window`` seconds.
+
+        Counts sends whose ``send_log`` times differ by less than ``window``, the same rolling
+        window :meth:`limit_rate` enforces.
+        """
+        times = sorted(t for t, chat, _ in self.send_log if chat_id is None or chat == chat_id)
+        best = 0
+        start = 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
     # -- internals shared with SimUser -------------------------------------------------------
 
     def bot_user_json(self) -> JSONDict:
@@ -773,12 +903,15 @@ class BotAPIEmulator:
 
     # -- HTTP layer --------------------------------------------------------------------------
 
-    def _error(self, method: str, code: int, description: str) -> web.Response:
+    def _error(
+        self, method: str, code: int, description: str, parameters: JSONDict | None = None
+    ) -> web.Response:
         self.rejections.append((method, description))
         log.warning("Bot API emulator refused %s: %s", method, description)
-        return web.json_response(
-            {"ok": False, "error_code": code, "description": description}, status=code
-        )
+        body: JSONDict = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return web.json_response(body, status=code)
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -793,16 +926,94 @@ class BotAPIEmulator:
         except (ValueError, UnicodeDecodeError) as exc:
             return self._error(name, 400, f"Bad Request: can't parse request: {exc}")
         self.requests.append((name, params))
+        if name not in SENDING_METHODS:
+            return await self._call(name, handler, params)
+        drop_after = self._drops.pop(0) if self._drops else None
+        if drop_after is False:
+            return self._drop(request, name)
+        response = await self._call(name, handler, params, sending=True)
+        return self._drop(request, name) if drop_after else response
+
+    async def _call(
+        self, name: str, handler: Handler, params: JSONDict, *, sending: bool = False
+    ) -> web.Response:
+        """Run a method; a send first passes flood control (see :meth:`_admit_send`)."""
+        entry: tuple[float, int, str] | None = None
         try:
+            if sending:
+                entry = self._admit_send(name, params)
             result = await handler(params)
         except BotAPIError as exc:
-            return self._error(name, exc.code, exc.description)
+            self._withdraw(entry)
+            return self._error(name, exc.code, exc.description, exc.parameters)
         except asyncio.CancelledError:
-            raise
+            raise  # handlers only await after storing the message: the send stands
         except Exception as exc:
+            self._withdraw(entry)
             log.exception("Bot API emulator crashed in %s", name)
             return self._error(name, 500, f"Internal Server Error: emulator crashed: {exc!r}")
         return web.json_response({"ok": True, "result": result})
+
+    def _admit_send(self, name: str, params: JSONDict) -> tuple[float, int, str]:
+        """Apply flood orders and rate limits to a send, or raise 429.
+
+        An admitted send goes into ``send_log`` at once, so concurrent sends see it in the
+        rolling window; :meth:`_call` withdraws the entry if the send then fails.
+        """
+        now = self.clock()
+        value: Any = params.get("chat_id")
+        chat_id: int | None = None
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(value)  # as _chat parses it
+        for order in self._floods:
+            if order.chat_id is None or order.chat_id == chat_id:
+                order.remaining -= 1
+                if order.remaining <= 0:
+                    self._floods.remove(order)
+                self.refused_429 += 1
+                raise _too_many_requests(order.retry_after)
+        if self.enforce_limits:
+            wait = self._limit_wait(now, chat_id)
+            if wait is not None:
+                self.refused_429 += 1
+                raise _too_many_requests(wait)
+        entry = (now, -1 if chat_id is None else chat_id, name)  # -1: the send will fail
+        self.send_log.append(entry)
+        return entry
+
+    def _withdraw(self, entry: tuple[float, int, str] | None) -> None:
+        """Take a failed send's entry back out of ``send_log``."""
+        if entry is not None:
+            self.send_log.remove(entry)
+
+    def _limit_wait(self, now: float, chat_id: int | None) -> int | None:
+        """Seconds to wait before a send at ``now`` is within the limits (None: send now)."""
+        overall: list[float] = []
+        per_chat: list[float] = []
+        for moment, chat, _ in reversed(self.send_log):
+            if moment <= now - self.limit_window:
+                break
+            overall.append(moment)
+            if chat == chat_id:
+                per_chat.append(moment)
+        waits = [
+            # The oldest sends must leave the window until fewer than ``limit`` remain.
+            sorted(moments)[len(moments) - limit] + self.limit_window - now
+            for moments, limit in ((overall, self.overall_limit), (per_chat, self.per_chat_limit))
+            if limit is not None and len(moments) >= limit
+        ]
+        if not waits:
+            return None
+        return max(1, math.ceil(max(waits)))
+
+    def _drop(self, request: web.Request, name: str) -> web.Response:
+        """Abort the connection so the client gets no answer (a simulated network failure)."""
+        self.dropped_connections += 1
+        log.warning("Bot API emulator dropped the connection of %s", name)
+        if request.transport is not None:
+            request.transport.abort()
+        # Never reaches the client once the transport is aborted; aiohttp discards it.
+        return web.Response(status=502, text="Bad Gateway")
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         raw: dict[str, Any] = dict(request.query)
