@@ -8,6 +8,7 @@ type the number to press one. Lines starting with ``:`` are console commands (``
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ Console commands:
                   or contact: Li Na of Acme Machinery, a linked customer contact)
   :who            list the demo people
   :location LAT LON   share a location
+  :file PATH      send a file as a document (e.g. a CSV or XLSX for /import products)
   :quit           leave (Ctrl-D works too)"""
 
 
@@ -155,9 +157,24 @@ class Console:
                 return True
             await self._settled(self._user().send_location(latitude, longitude))
             self.show_new()
+        elif command == "file" and len(words) >= 2:
+            name = " ".join(words[1:])
+            content = await asyncio.to_thread(_read_file, name)
+            if content is None:
+                self.say(f"-- no such file: {name} --")
+                return True
+            filename = Path(name).name
+            mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            await self._settled(self._user().send_document(filename, content, mime_type=mime_type))
+            self.show_new()
         else:
             self.say(CONSOLE_HELP)
         return True
+
+
+def _read_file(name: str) -> bytes | None:
+    path = Path(name).expanduser()
+    return path.read_bytes() if path.is_file() else None
 
 
 def demo_chat(bot: LocalBot, person: DemoPerson) -> SimUser:

@@ -153,3 +153,61 @@ def test_console_customer_contact_opens_a_request_and_asks_the_rep(tmp_path: Pat
     contact_again = out.split("-- you are now Na Li (customer contact) --")[2]
     assert "💬 Tom Chen: Yes, two sets are on their way." in contact_again
     assert "no more messages from us" in contact_again
+
+
+SALES_SCRIPT = """\
+1
+/import products
+:file prices.csv
+1
+:as rep1
+/deal
+1
+Gearboxes
+3000
+1
+1
+1
+6
+1
+Dec 15
+1
+1
+1
+/pay
+1
+1000
+1
+/ticket
+acme
+1
+2
+Gearbox X1 leaks oil
+:as contact
+/myorders
+:quit
+"""
+
+
+def test_console_import_order_payment_and_ticket(tmp_path: Path) -> None:
+    (tmp_path / "prices.csv").write_text(
+        "sku,name,unit,list price,currency,floor price\n"
+        "GX-1,Gearbox X1,pc,1500.00,CNY,1200.00\n"
+        "GX-2,Gearbox X2,pc,abc,CNY,\n"
+    )
+    out = run_console(
+        tmp_path, SALES_SCRIPT, DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_CURRENCY="CNY"
+    )
+    # The admin's import: a preview with the bad row, then one tap.
+    assert "➕ 1 new product\n" in out and "⚠️ 1 bad row, left out:" in out
+    assert "• row 3: list price is not an amount with at most 2 decimals (abc)" in out
+    assert "✅ Imported: 1 added, 0 updated, 1 bad row left out." in out
+    # The rep wins a deal, makes the order and logs a partial payment.
+    assert "📦 Order O-2026-00001 · Acme Machinery" in out
+    assert "Total CNY 3,000.00 · paid CNY 1,000.00 · due CNY 2,000.00" in out
+    # A repair request on the customer, due by its kind (72 hours), assigned to the rep.
+    assert "🛠 Repair #1 · Acme Machinery\n     Gearbox X1 leaks oil\n\n     Status: open" in out
+    # The customer's contact sees her company's order and what is due.
+    contact_side = out.split("-- you are now Na Li (customer contact) --")[1]
+    assert "Orders of Acme Machinery" in contact_side and "O-2026-00001" in contact_side
+    assert "due CNY 2,000.00" in contact_side
