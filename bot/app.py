@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
@@ -29,6 +30,7 @@ from telegram.warnings import PTBUserWarning
 from bot.db import Database
 from bot.documents import Documents, find_cjk_font
 from bot.persistence import DatabasePersistence
+from bot.reminders.scheduler import Scheduler
 from bot.rendering import Renderer
 from bot.services.people import Actor
 from bot.settings import Settings
@@ -100,6 +102,7 @@ class SalesbotApplication(
     def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deps = deps
+        self.scheduler: Scheduler  # set by build_application
         self.handler_errors: list[BaseException] = []
         self._last_processed = 0
         self._progress = asyncio.Condition()
@@ -151,10 +154,20 @@ def build_application(
             )
         )
         .concurrent_updates(False)
+        .rate_limiter(
+            # Within Telegram's limits; a 429 comes back to us (no retries here): the outbox
+            # postpones the message and everything after it until the wait is over.
+            AIORateLimiter(
+                overall_max_rate=deps.settings.outbox_max_per_second,
+                overall_time_period=1,
+                max_retries=0,
+            )
+        )
         .persistence(DatabasePersistence(deps.db))
         .post_init(_post_init)
     )
     application = cast(SalesbotApplication, builder.build())
+    application.scheduler = Scheduler(application)
     with warnings.catch_warnings():
         # Our conversations are per chat and user on purpose; buttons carry their own ids.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)

@@ -216,7 +216,7 @@ async def run_console(
     deps = Deps(settings=settings, db=db)
     with db.session() as session:
         seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
-    bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"))
+    bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"), schedule=True)
     await bot.emulator.start()
     console = Console(bot, stdout, echo=not stdin.isatty())
     for demo_person in CONSOLE_PEOPLE:

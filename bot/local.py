@@ -11,14 +11,18 @@ from datetime import timedelta
 
 from bot.app import Deps, SalesbotApplication, build_application
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
+from bot.reminders.scheduler import TickReport
 from bot.runner import start_bot, stop_bot
 
 SETTLE_TIMEOUT = 15.0
 
 
 class LocalBot:
-    def __init__(self, deps: Deps, emulator: BotAPIEmulator | None = None) -> None:
+    def __init__(
+        self, deps: Deps, emulator: BotAPIEmulator | None = None, *, schedule: bool = False
+    ) -> None:
         self.deps = deps
+        self.schedule = schedule  # tests tick the scheduler themselves, with their own clock
         self.emulator = emulator or BotAPIEmulator()
         self._owns_emulator = emulator is None
         self.app: SalesbotApplication | None = None
@@ -32,7 +36,7 @@ class LocalBot:
             base_url=self.emulator.base_url,
             base_file_url=self.emulator.base_file_url,
         )
-        await start_bot(app, poll_timeout=timedelta(seconds=2))
+        await start_bot(app, poll_timeout=timedelta(seconds=2), schedule=self.schedule)
         self.app = app
         return app
 
@@ -42,6 +46,11 @@ class LocalBot:
             await stop_bot(app)
         if self._owns_emulator:
             await self.emulator.stop()
+
+    async def tick(self) -> TickReport:
+        """One scheduler tick at the clock's current time: write what is due, send it."""
+        assert self.app is not None, "the bot is not running"
+        return await self.app.scheduler.tick()
 
     async def settle(self, update_id: int) -> None:
         """Return once the bot has handled update ``update_id`` and everything before it."""

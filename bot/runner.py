@@ -17,8 +17,11 @@ from bot.db import describe_url
 logger = logging.getLogger("salesbot")
 
 
-async def start_bot(app: SalesbotApplication, *, poll_timeout: timedelta) -> None:
-    """Initialise, publish the menus, start polling and handling updates."""
+async def start_bot(
+    app: SalesbotApplication, *, poll_timeout: timedelta, schedule: bool = True
+) -> None:
+    """Initialise, publish the menus, start polling and handling updates, and (unless
+    ``schedule`` is off, as in tests that drive the scheduler by hand) the scheduler's ticks."""
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
@@ -27,6 +30,8 @@ async def start_bot(app: SalesbotApplication, *, poll_timeout: timedelta) -> Non
         poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
     )
     await app.start()
+    if schedule:
+        app.scheduler.install()
 
 
 async def stop_bot(app: SalesbotApplication) -> None:

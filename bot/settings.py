@@ -35,7 +35,22 @@ EXPECTED = {
     "QUOTE_VALIDITY_DAYS": "a whole number of days from 1 to 365",
     "PDF_FONT": "the path of a TTF/TTC font file with Chinese glyphs",
     "TICKET_DUE_HOURS": "hours per kind, like complaint=24,repair=72,question=48",
+    "MORNING_BRIEF_TIME": "a time of day as HH:MM, like 08:30",
+    "DIGEST_TIME": "a time of day as HH:MM, like 18:00",
+    "BIRTHDAY_GREETING_TIME": "a time of day as HH:MM, like 09:00",
+    "STAFF_QUIET_HOURS": "a range of the day as HH:MM-HH:MM, like 22:00-07:00",
+    "CONTACT_QUIET_HOURS": "a range of the day as HH:MM-HH:MM, like 21:00-08:00",
+    "STALE_DEAL_DAYS": "a whole number of days from 1 to 365",
+    "STALE_DEAL_DAYS_NOW": "a whole number of days from 1 to 365",
+    "CHECK_IN_DAYS": "a whole number of days from 1 to 365",
+    "OUTBOX_MAX_PER_SECOND": "a whole number of messages per second from 1 to 1000",
+    "OUTBOX_CHAT_INTERVAL": "seconds between two messages to one chat, from 0 to 60",
+    "OUTBOX_LEASE_SECONDS": "a whole number of seconds from 10 to 3600",
+    "OUTBOX_MAX_ATTEMPTS": "a whole number from 1 to 100",
+    "CATCH_UP_HOURS": "a whole number of hours from 1 to 720",
 }
+
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class SettingsError(Exception):
@@ -66,6 +81,35 @@ class Settings(BaseSettings):
     ticket_due_hours: Annotated[dict[str, int], NoDecode] = Field(
         default={"complaint": 24, "repair": 72, "question": 48}, alias="TICKET_DUE_HOURS"
     )
+
+    morning_brief_time: str = Field(default="08:30", alias="MORNING_BRIEF_TIME")
+    digest_time: str = Field(default="18:00", alias="DIGEST_TIME")
+    birthday_greeting_time: str = Field(default="09:00", alias="BIRTHDAY_GREETING_TIME")
+    staff_quiet_hours: str = Field(default="22:00-07:00", alias="STAFF_QUIET_HOURS")
+    contact_quiet_hours: str = Field(default="21:00-08:00", alias="CONTACT_QUIET_HOURS")
+    stale_deal_days: int = Field(default=14, ge=1, le=365, alias="STALE_DEAL_DAYS")
+    stale_deal_days_now: int = Field(default=3, ge=1, le=365, alias="STALE_DEAL_DAYS_NOW")
+    check_in_days: int = Field(default=14, ge=1, le=365, alias="CHECK_IN_DAYS")
+    outbox_max_per_second: int = Field(default=25, ge=1, le=1000, alias="OUTBOX_MAX_PER_SECOND")
+    outbox_chat_interval: float = Field(default=1.0, ge=0, le=60, alias="OUTBOX_CHAT_INTERVAL")
+    outbox_lease_seconds: int = Field(default=120, ge=10, le=3600, alias="OUTBOX_LEASE_SECONDS")
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100, alias="OUTBOX_MAX_ATTEMPTS")
+    catch_up_hours: int = Field(default=48, ge=1, le=720, alias="CATCH_UP_HOURS")
+
+    @field_validator("morning_brief_time", "digest_time", "birthday_greeting_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not TIME_OF_DAY.match(value.strip()):
+            raise ValueError("not HH:MM")
+        return value.strip()
+
+    @field_validator("staff_quiet_hours", "contact_quiet_hours")
+    @classmethod
+    def _range_of_day(cls, value: str) -> str:
+        start, _, end = value.strip().partition("-")
+        if not (TIME_OF_DAY.match(start.strip()) and TIME_OF_DAY.match(end.strip())):
+            raise ValueError("not HH:MM-HH:MM")
+        return f"{start.strip()}-{end.strip()}"
 
     @field_validator("ticket_due_hours", mode="before")
     @classmethod

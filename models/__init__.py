@@ -4,6 +4,7 @@ from models.base import UTCDateTime, utcnow
 from models.catalog import Product
 from models.customers import Contact, ContactLink, Customer
 from models.orders import Instalment, Payment, SalesOrder
+from models.outbox import CareCampaign, OutboxMessage, OutboxState
 from models.people import Invite, Role, Team, User
 from models.quotes import Quote, QuoteLine, QuoteStatus
 from models.sales import (
@@ -22,6 +23,7 @@ from models.service import Ticket, TicketKind, TicketStatus
 
 __all__ = [
     "Attachment",
+    "CareCampaign",
     "Contact",
     "ContactLink",
     "ConversationState",
@@ -31,6 +33,8 @@ __all__ = [
     "Instalment",
     "Invite",
     "LostReason",
+    "OutboxMessage",
+    "OutboxState",
     "Payment",
     "PipelineStage",
     "Product",

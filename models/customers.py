@@ -45,6 +45,8 @@ class Contact(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     opted_in: bool = Field(default=False)
     telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    # Set when Telegram refused a message because they blocked the bot; cleared when they write.
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

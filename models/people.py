@@ -48,6 +48,8 @@ class User(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     is_active: bool = Field(default=True)
     invited_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # Set when Telegram refused a message because they blocked the bot; cleared when they write.
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -47,6 +47,8 @@ class PipelineStage(SQLModel, table=True):
     probability: int = Field(ge=0, le=100)
     is_won: bool = Field(default=False)
     is_lost: bool = Field(default=False)
+    # Days without a touch after which an open deal in this stage is stale (None: the setting).
+    stale_days: int | None = Field(default=None, ge=1, le=365)
 
 
 class Deal(SQLModel, table=True):

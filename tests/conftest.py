@@ -74,6 +74,7 @@ def settings(database_url: str) -> Settings:
         ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
         DEFAULT_TIMEZONE="Asia/Shanghai",
         TELEGRAM_BOT_TOKEN=None,
+        OUTBOX_CHAT_INTERVAL="0",  # no real pause between two messages to one chat in tests
     )
 
 

@@ -59,6 +59,8 @@ async def test_configured_admin_is_registered_on_first_contact(
         "pipeline",
         "import",
         "product",
+        "outbox",
+        "care",
         "customers",
         "settings",
         "help",

@@ -117,6 +117,21 @@ async def start_from_card(update: Update, context: BotContext) -> int:
     return await _ask_kind(update, context)
 
 
+async def start_from_reminder(update: Update, context: BotContext) -> int:
+    """✅ Done under a follow-up reminder: log what happened (saving it closes the follow-up)
+    and say what comes next."""
+    clear_conversation_data(context, NAME)
+    touch_id = int_part(callback_parts(update, "vis"), 1)
+    if touch_id is None:
+        raise NotFound()
+    with context.deps.db.session() as session:
+        promised = visits.follow_up(session, context.me, touch_id)
+    _data(context).update(
+        customer_id=promised.customer_id, customer_name=promised.customer_name, attachments=[]
+    )
+    return await _ask_kind(update, context)
+
+
 async def customer_typed(update: Update, context: BotContext) -> int:
     await show_search_results(update, context, "vis:cus:", message_text(update)[:100])
     return CUSTOMER
@@ -431,6 +446,7 @@ def visit_conversation() -> ConversationHandler[BotContext]:
         entry_points=[
             CommandHandler("visit", start_visit),
             CallbackQueryHandler(start_from_card, pattern=r"^vis:new:\d+$"),
+            CallbackQueryHandler(start_from_reminder, pattern=r"^vis:done:\d+$"),
         ],
         states={
             CUSTOMER: [

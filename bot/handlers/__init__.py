@@ -22,12 +22,14 @@ from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.settings import settings_conversation, show_settings
+from bot.conversations.snooze import snooze_conversation, snooze_now
 from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
 from bot.handlers import contacts as contact_handlers
+from bot.handlers.outbox import show_outbox
 
 private = filters.ChatType.PRIVATE
 
@@ -46,6 +48,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             product_conversation(),
             ticket_conversation(),
             terms_conversation(),
+            snooze_conversation(),
             answer_conversation(),
             quote_conversation(),
             quote_reject_conversation(),
@@ -62,6 +65,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("today", today.my_day, filters=private),
             CommandHandler("pipeline", deals.pipeline, filters=private),
             CommandHandler("tickets", tickets.list_open, filters=private),
+            CommandHandler("outbox", show_outbox, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -81,6 +85,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(contact_handlers.list_contacts, pattern=r"^ct:list:\d+$"),
             CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
+            CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),

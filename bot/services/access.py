@@ -21,14 +21,16 @@ SELLING = (
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (*SELLING, "settings", "help", "cancel"),
-    Role.MANAGER: (*SELLING, "invite", "settings", "help", "cancel"),
-    Role.DIRECTOR: ("today", "customers", "deals", "settings", "help", "cancel"),
+    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "help", "cancel"),
+    Role.DIRECTOR: ("today", "customers", "deals", "digest", "settings", "help", "cancel"),
     Role.ADMIN: (
         "invite",
         "users",
         "pipeline",
         "import",
         "product",
+        "outbox",
+        "care",
         "customers",
         "settings",
         "help",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -21,6 +22,7 @@ from models import (
     PipelineStage,
     Role,
     Timeframe,
+    Touch,
     User,
 )
 
@@ -274,3 +276,83 @@ def open_deals(session: Session, actor: Actor, *, mine_only: bool = True) -> Dea
                 stage_totals[view.currency] += view.amount
             groups.append(StageGroup(stage.key, grouped[stage.key], dict(stage_totals)))
     return DealBoard(groups=groups, totals=dict(totals), weighted=dict(weighted), count=count)
+
+
+@dataclass(frozen=True)
+class StaleDeal:
+    deal_id: int
+    title: str
+    customer_id: int
+    customer_name: str
+    owner_id: int
+    stage_key: str
+    amount: Decimal
+    currency: str
+    last_activity: datetime  # the last touch on the customer, stage move or the deal's creation
+    limit_days: int
+
+
+def stale_deals(
+    session: Session,
+    *,
+    now: datetime,
+    days: int,
+    days_now: int,
+    owner_id: int | None = None,
+) -> list[StaleDeal]:
+    """Open deals with nothing done for longer than their stage's limit (``days`` unless the
+    stage sets its own; ``days_now`` when the customer means to buy now), oldest first."""
+    query = (
+        select(Deal, Customer, PipelineStage)
+        .join(Customer, col(Deal.customer_id) == col(Customer.id))
+        .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
+        .where(col(PipelineStage.is_won).is_(False), col(PipelineStage.is_lost).is_(False))
+    )
+    if owner_id is not None:
+        query = query.where(Deal.owner_id == owner_id)
+    rows = session.exec(query).all()
+    if not rows:
+        return []
+    customer_ids = {deal.customer_id for deal, _, _ in rows}
+    last_touch = dict(
+        session.exec(
+            select(Touch.customer_id, func.max(Touch.created_at))
+            .where(col(Touch.customer_id).in_(customer_ids), col(Touch.deleted_at).is_(None))
+            .group_by(col(Touch.customer_id))
+        ).all()
+    )
+    last_move = dict(
+        session.exec(
+            select(DealStageChange.deal_id, func.max(DealStageChange.changed_at))
+            .where(col(DealStageChange.deal_id).in_([deal.id for deal, _, _ in rows]))
+            .group_by(col(DealStageChange.deal_id))
+        ).all()
+    )
+    found = []
+    for deal, customer, stage in rows:
+        limit = days_now if deal.timeframe == Timeframe.NOW.value else (stage.stale_days or days)
+        moments = [deal.created_at, last_touch.get(deal.customer_id), last_move.get(deal.id or 0)]
+        last = max(utc(moment) for moment in moments if moment is not None)
+        if now - last > timedelta(days=limit):
+            found.append(
+                StaleDeal(
+                    deal_id=deal.id or 0,
+                    title=deal.title,
+                    customer_id=customer.id or 0,
+                    customer_name=customer.name,
+                    owner_id=deal.owner_id,
+                    stage_key=deal.stage_key,
+                    amount=deal.amount,
+                    currency=deal.currency,
+                    last_activity=last,
+                    limit_days=limit,
+                )
+            )
+    return sorted(found, key=lambda item: item.last_activity)
+
+
+def utc(moment: datetime) -> datetime:
+    """Aggregates (max) come back without the column type on some databases: make them aware."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

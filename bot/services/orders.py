@@ -379,3 +379,66 @@ def unpaid_for_customer(
         due, late = totals.get(order.currency, (Decimal(0), Decimal(0)))
         totals[order.currency] = (due + order.total - order.paid_total, late + overdue)
     return [Unpaid(currency, due, late) for currency, (due, late) in sorted(totals.items())]
+
+
+@dataclass(frozen=True)
+class OpenInstalment:
+    """An instalment not yet fully paid (payments settle the earliest first)."""
+
+    instalment_id: int
+    sequence: int
+    order_id: int
+    order_number: str
+    customer_id: int
+    customer_name: str
+    owner_id: int
+    payment_owner_id: int
+    currency: str
+    amount: Decimal
+    unpaid: Decimal
+    due_date: date
+
+
+def open_instalments(
+    session: Session,
+    *,
+    payment_owner_id: int | None = None,
+    due_until: date | None = None,
+    due_from: date | None = None,
+) -> list[OpenInstalment]:
+    """Unpaid instalments, earliest due first; optionally of one payment owner and by due date."""
+    query = (
+        select(SalesOrder, Customer)
+        .join(Customer, col(SalesOrder.customer_id) == col(Customer.id))
+        .where(col(SalesOrder.paid_total) < col(SalesOrder.total))
+    )
+    if payment_owner_id is not None:
+        query = query.where(SalesOrder.payment_owner_id == payment_owner_id)
+    found: list[OpenInstalment] = []
+    for order, customer in session.exec(query):
+        instalments = list(session.exec(select(Instalment).where(Instalment.order_id == order.id)))
+        by_sequence = {item.sequence: item for item in instalments}
+        for view in _instalment_views(instalments, order.paid_total, date.min):
+            if view.paid >= view.amount:
+                continue
+            if due_until is not None and view.due_date > due_until:
+                continue
+            if due_from is not None and view.due_date < due_from:
+                continue
+            found.append(
+                OpenInstalment(
+                    instalment_id=by_sequence[view.sequence].id or 0,
+                    sequence=view.sequence,
+                    order_id=order.id or 0,
+                    order_number=order.number,
+                    customer_id=customer.id or 0,
+                    customer_name=customer.name,
+                    owner_id=order.owner_id,
+                    payment_owner_id=order.payment_owner_id,
+                    currency=order.currency,
+                    amount=view.amount,
+                    unpaid=view.amount - view.paid,
+                    due_date=view.due_date,
+                )
+            )
+    return sorted(found, key=lambda item: (item.due_date, item.order_id, item.sequence))

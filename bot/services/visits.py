@@ -4,7 +4,7 @@ undoing it within five minutes, editing it, and what is due."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
@@ -177,3 +177,63 @@ def get_touch(session: Session, actor: Actor, touch_id: int) -> Touch:
     if row is None:
         raise NotFound()
     return row
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    touch_id: int
+    customer_id: int
+    customer_name: str
+    next_step: str | None
+    follow_up_at: datetime | None
+    has_time: bool
+    done: bool
+
+
+def _follow_up_view(session: Session, touch: Touch) -> FollowUpView:
+    customer = session.get(Customer, touch.customer_id)
+    return FollowUpView(
+        touch_id=touch.id or 0,
+        customer_id=touch.customer_id,
+        customer_name=customer.name if customer else "",
+        next_step=touch.next_step,
+        follow_up_at=touch.follow_up_at,
+        has_time=touch.follow_up_has_time,
+        done=touch.follow_up_done_at is not None,
+    )
+
+
+def follow_up(session: Session, actor: Actor, touch_id: int) -> FollowUpView:
+    """A follow-up the person promised (only its author gets its reminders)."""
+    return _follow_up_view(session, _own_touch(session, actor, touch_id))
+
+
+def snooze_follow_up(
+    session: Session, actor: Actor, touch_id: int, how: str, *, now: datetime
+) -> FollowUpView:
+    """Move a follow-up: ``h`` an hour from now, ``d`` tomorrow (at the same time of day when it
+    had one). Its reminder moves with it."""
+    touch = _own_touch(session, actor, touch_id)
+    if touch.follow_up_at is None:
+        raise NotFound()
+    zone = ZoneInfo(actor.timezone)
+    if how == "h":
+        moved, has_time = now + timedelta(hours=1), True
+    elif how == "d":
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        moment = touch.follow_up_at.astimezone(zone).time() if touch.follow_up_has_time else None
+        local = datetime.combine(tomorrow, moment or datetime.min.time(), tzinfo=zone)
+        moved, has_time = local.astimezone(UTC), touch.follow_up_has_time
+    else:
+        raise NotFound()
+    return move_follow_up(session, actor, touch_id, moved, has_time=has_time, now=now)
+
+
+def move_follow_up(
+    session: Session, actor: Actor, touch_id: int, to: datetime, *, has_time: bool, now: datetime
+) -> FollowUpView:
+    touch = _own_touch(session, actor, touch_id)
+    touch.follow_up_at, touch.follow_up_has_time = to, has_time
+    touch.follow_up_done_at, touch.updated_at = None, now
+    session.flush()
+    return _follow_up_view(session, touch)

@@ -1,0 +1,219 @@
+"""The periodic tick: work out from the database what is due (each producer in
+``bot.reminders.producers``), write it to the outbox, then send what the outbox holds.
+
+Nothing due is kept in memory: a restart loses nothing, and moving a follow-up moves its
+reminder. APScheduler (python-telegram-bot's JobQueue) runs the tick every
+SCHEDULER_TICK_SECONDS in the real process; tests call ``tick()`` with an injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.reminders import outbox
+from bot.reminders.dispatcher import Dispatcher, DispatchReport
+from bot.reminders.outbox import Buttons, Envelope
+from bot.reminders.timing import at_local, end_of_local_day, local_date
+from models import Contact, User
+
+logger = logging.getLogger("salesbot.scheduler")
+
+
+@dataclass
+class Tick:
+    """What a producer gets: a session, the settings and texts, and the instant of the tick."""
+
+    session: Session
+    deps: Any  # bot.app.Deps
+    now: datetime
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Any:
+        return self.deps.settings
+
+    def render(self, language: str | None, template: str, **values: Any) -> str:
+        return str(self.deps.renderer.message(language, template, **values))
+
+    def label(self, language: str | None, name: str, *args: Any) -> str:
+        return str(self.deps.renderer.label(language, name, *args))
+
+    def exists(self, key: str) -> bool:
+        return outbox.exists(self.session, key)
+
+    def enqueue(self, envelope: Envelope) -> bool:
+        written = outbox.enqueue(self.session, envelope, now=self.now)
+        if written:
+            self.written.append(envelope.key)
+        return written
+
+    # -- recipients and their local time ---------------------------------------------------
+
+    def staff(self) -> list[User]:
+        return list(
+            self.session.exec(select(User).where(col(User.is_active)).order_by(col(User.id)))
+        )
+
+    def contact_zone(self, contact: Contact) -> str:
+        return contact.timezone or self.settings.default_timezone
+
+    def today(self, zone: str) -> date:
+        return local_date(self.now, zone)
+
+    def at(self, day: date, moment: str, zone: str) -> datetime:
+        return at_local(day, moment, zone)
+
+    def end_of_day(self, day: date, zone: str) -> datetime:
+        return end_of_local_day(day, zone)
+
+    def to_user(
+        self,
+        user: User,
+        *,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        template: str,
+        buttons: Buttons = (),
+        customer_id: int | None = None,
+        ref_id: int | None = None,
+        expires_at: datetime | None = None,
+        photo: bytes | None = None,
+        **values: Any,
+    ) -> bool:
+        """Write a message to a staff member, rendered in their language and zone, once."""
+        if self.exists(key):
+            return False
+        text = self.render(user.language, template, timezone=user.timezone, user=user, **values)
+        return self.enqueue(
+            Envelope(
+                key=key,
+                kind=kind,
+                chat_id=user.telegram_id,
+                due_at=due_at,
+                text=text,
+                buttons=buttons,
+                user_id=user.id,
+                customer_id=customer_id,
+                ref_id=ref_id,
+                expires_at=expires_at,
+                photo=photo,
+            )
+        )
+
+    def to_contact(
+        self,
+        contact: Contact,
+        *,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        template: str,
+        promotional: bool = False,
+        buttons: Buttons = (),
+        ref_id: int | None = None,
+        expires_at: datetime | None = None,
+        **values: Any,
+    ) -> bool:
+        """Write a message to a linked customer contact, in their language and zone, once."""
+        if contact.telegram_chat_id is None or self.exists(key):
+            return False
+        zone = self.contact_zone(contact)
+        text = self.render(contact.language, template, timezone=zone, contact=contact, **values)
+        return self.enqueue(
+            Envelope(
+                key=key,
+                kind=kind,
+                chat_id=contact.telegram_chat_id,
+                due_at=due_at,
+                text=text,
+                buttons=buttons,
+                contact_id=contact.id,
+                customer_id=contact.customer_id,
+                ref_id=ref_id,
+                promotional=promotional,
+                expires_at=expires_at,
+            )
+        )
+
+
+Producer = Callable[[Tick], None]
+
+
+def producers() -> list[tuple[str, Producer]]:
+    """Every module in ``bot.reminders.producers`` with a ``produce(tick)``, by name."""
+    from bot.reminders import producers as package
+
+    found: list[tuple[str, Producer]] = []
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        produce = getattr(module, "produce", None)
+        if callable(produce):
+            found.append((module_info.name, produce))
+    return found
+
+
+@dataclass
+class TickReport:
+    written: list[str]
+    dispatch: DispatchReport
+
+
+class Scheduler:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.deps = app.deps
+        self.dispatcher = Dispatcher(app)
+        self._lock = asyncio.Lock()
+        self._producers = producers()
+
+    def produce(self) -> list[str]:
+        """Write what is due now to the outbox; returns the keys written. One producer's
+        failure is logged and does not stop the others."""
+        written: list[str] = []
+        for name, produce in self._producers:
+            try:
+                with self.deps.db.session() as session:
+                    tick = Tick(session=session, deps=self.deps, now=self.deps.now())
+                    produce(tick)
+                written += tick.written
+            except Exception:
+                logger.exception("reminder producer %s failed", name)
+        return written
+
+    async def tick(self) -> TickReport:
+        async with self._lock:
+            written = await asyncio.to_thread(self.produce)
+            report = await self.dispatcher.run()
+        paused = self.dispatcher.paused_until
+        if paused is not None and self.app.job_queue is not None:
+            delay = max((paused - self.deps.now()).total_seconds(), 0.5)
+            self.app.job_queue.run_once(self._job, when=delay, name="salesbot-retry")
+        return TickReport(written=written, dispatch=report)
+
+    async def _job(self, context: object) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            logger.exception("scheduler tick failed")
+
+    def install(self) -> None:
+        """Tick every SCHEDULER_TICK_SECONDS (the first one a second after start)."""
+        queue = self.app.job_queue
+        assert queue is not None, "python-telegram-bot's job-queue extra is not installed"
+        queue.run_repeating(
+            self._job,
+            interval=timedelta(seconds=self.deps.settings.scheduler_tick_seconds),
+            first=1,
+            name="salesbot-tick",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )

