@@ -1,5 +1,6 @@
-"""Start salesbot: ``python main.py`` (long polling with TELEGRAM_BOT_TOKEN) or
-``python main.py --console`` (chat with it in the terminal, no token needed)."""
+"""Start salesbot: ``python main.py`` (long polling with TELEGRAM_BOT_TOKEN),
+``python main.py --console`` (chat with it in the terminal, no token needed) or
+``python main.py --worker`` (only send scheduled messages, beside a running bot)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.app import Deps, build_application
 from bot.console import run_console
 from bot.db import Database, describe_url
+from bot.reminders.worker import run_worker
 from bot.runner import serve
 from bot.settings import SettingsError, load_settings, require_token
 
@@ -24,6 +26,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--console", action="store_true", help="chat with the bot in this terminal, no token"
     )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="only send scheduled messages (no polling): an extra process beside the bot",
+    )
+    parser.add_argument("--until-idle", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--as", dest="person", help="console: the demo person to be (admin, manager, rep1, …)"
     )
@@ -80,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot open the database {describe_url(settings.database_url)}: {reason}", 1)
     application = build_application(Deps(settings=settings, db=db), token=token)
     try:
-        asyncio.run(serve(application))
+        if args.worker:
+            asyncio.run(run_worker(application, until_idle=args.until_idle))
+        else:
+            asyncio.run(serve(application))
     except InvalidToken:
         return _fail("TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token", 2)
     except TelegramError as error:

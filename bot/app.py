@@ -157,9 +157,11 @@ def build_application(
         .rate_limiter(
             # Within Telegram's limits; a 429 comes back to us (no retries here): the outbox
             # postpones the message and everything after it until the wait is over.
+            # A bucket of one that refills OUTBOX_MAX_PER_SECOND times a second: no burst, so
+            # no rolling second ever holds more than that (plus one).
             AIORateLimiter(
-                overall_max_rate=deps.settings.outbox_max_per_second,
-                overall_time_period=1,
+                overall_max_rate=1,
+                overall_time_period=1 / deps.settings.outbox_max_per_second,
                 max_retries=0,
             )
         )

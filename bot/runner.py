@@ -42,6 +42,7 @@ async def stop_bot(app: SalesbotApplication) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    app.scheduler.close()
 
 
 async def serve(app: SalesbotApplication) -> None:

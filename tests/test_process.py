@@ -83,7 +83,7 @@ def test_settings_are_read_from_a_dot_env_file(tmp_path: Path) -> None:
 
 @asynccontextmanager
 async def running_bot(
-    tmp_path: Path, emulator: BotAPIEmulator, database_url: str
+    tmp_path: Path, emulator: BotAPIEmulator, database_url: str, **extra: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``python main.py`` against the emulator, once it has logged that it is ready."""
     process = await asyncio.create_subprocess_exec(
@@ -96,6 +96,7 @@ async def running_bot(
             TELEGRAM_API_URL=emulator.base_url,
             DATABASE_URL=database_url,
             ADMIN_TELEGRAM_IDS=str(ADMIN),
+            **extra,
         ),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

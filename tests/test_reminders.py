@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
-from models import OutboxMessage, Touch
+from models import OutboxMessage, Touch, User
 from tests.conftest import FakeClock
 from tests.flows import add_customer, sales_team, texts
 
@@ -104,3 +104,77 @@ async def test_a_follow_up_reminds_once_at_its_local_time_and_snoozes(
     clock.advance(timedelta(days=1))
     await bot.tick()
     assert len(sent(db, "followup")) == 3
+
+
+def set_zone(db: Database, user: SimUser, zone: str) -> None:
+    with db.session() as session:
+        row = session.exec(select(User).where(User.telegram_id == user.id)).one()
+        row.timezone = zone
+
+
+def briefs(user: SimUser) -> list[str]:
+    return [m.text for m in user.messages if m.text.startswith("☀️")]
+
+
+async def test_the_morning_brief_comes_once_at_0830_local_in_each_zone_across_dst(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    set_zone(db, team.sara, "Europe/Berlin")  # summer time starts on Sun 28 Mar 2027
+    moments = [
+        (datetime(2027, 3, 27, 0, 29, tzinfo=UTC), [], []),
+        (datetime(2027, 3, 27, 0, 30, tzinfo=UTC), ["Sat 27 Mar"], []),  # 08:30 Shanghai
+        (datetime(2027, 3, 27, 7, 29, tzinfo=UTC), ["Sat 27 Mar"], []),
+        (datetime(2027, 3, 27, 7, 30, tzinfo=UTC), ["Sat 27 Mar"], ["Sat 27 Mar"]),  # 08:30 CET
+        (datetime(2027, 3, 28, 6, 29, tzinfo=UTC), ["Sat 27 Mar", "Sun 28 Mar"], ["Sat 27 Mar"]),
+        (  # 08:30 CEST is 06:30 UTC: an hour earlier than the day before
+            datetime(2027, 3, 28, 6, 30, tzinfo=UTC),
+            ["Sat 27 Mar", "Sun 28 Mar"],
+            ["Sat 27 Mar", "Sun 28 Mar"],
+        ),
+        # Down all of Monday the 29th: no brief for it comes late on Tuesday.
+        (
+            datetime(2027, 3, 30, 6, 30, tzinfo=UTC),
+            ["Sat 27 Mar", "Sun 28 Mar", "Tue 30 Mar"],
+            ["Sat 27 Mar", "Sun 28 Mar", "Tue 30 Mar"],
+        ),
+    ]
+    for moment, tom_days, sara_days in moments:
+        clock.current = moment
+        await bot.tick()
+        await bot.tick()
+        assert [text.split("(")[-1].rstrip(").") for text in briefs(team.tom)] == tom_days
+        assert [text.split("(")[-1].rstrip(").") for text in briefs(team.sara)] == sara_days
+    assert briefs(team.sara)[0] == "☀️ Good morning, Sara: nothing due today (Sat 27 Mar)."
+    assert briefs(team.manager) and not briefs(team.admin)  # reps and managers only
+
+
+async def test_the_brief_lists_the_day(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na", birthday=(11, 26))
+    add_customer(db, team.tom, "Brightway Logistics")
+    await bot.send(team.tom, "/visit Acme: demo went well; next: send the quote tomorrow")
+    await bot.press(team.tom, "✅ Save")
+    await bot.send(team.tom, "/visit Brightway: first call; next: visit the warehouse fri")
+    await bot.press(team.tom, "✅ Save")
+    with db.session() as session:  # the Brightway follow-up slipped to last Monday
+        touch = session.exec(select(Touch).order_by(Touch.id.desc())).first()  # type: ignore[union-attr]
+        assert touch is not None
+        touch.follow_up_at = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # Mon 23 Nov 00:00 local
+    clock.current = datetime(2026, 11, 26, 0, 30, tzinfo=UTC)
+    await bot.tick()
+    [brief] = briefs(team.tom)
+    assert brief.startswith("☀️ Good morning, Tom — Thu 26 Nov")
+    assert "Follow-ups today (1)\n• Acme Machinery: send the quote" in brief
+    assert (
+        "Overdue follow-ups (1)\n⚠️ Brightway Logistics: visit the warehouse · Mon 23 Nov 2026"
+        in (brief)
+    )
+    assert "Birthdays today\n🎂 Li Na (Acme Machinery)" in brief
+    # The date-only follow-up is also reminded on its own, with its buttons, at the same time.
+    assert reminders(team.tom) == [
+        "🔔 Follow up: Acme Machinery\nsend the quote\nDue Thu 26 Nov 2026\n\n"
+        "Last time: demo went well"
+    ]

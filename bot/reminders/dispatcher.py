@@ -13,22 +13,29 @@ import logging
 import os
 import socket
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.reminders import outbox
 from bot.reminders.timing import quiet_until
 from models import Contact, Customer, OutboxMessage, Ticket, TicketKind, TicketStatus, User
 
 logger = logging.getLogger("salesbot.outbox")
+_T = TypeVar("_T")
 
 LATE_AFTER = timedelta(minutes=15)
+QUIET = "quiet hours"
 BATCH = 100
 
 # Per kind: a check run just before sending; a returned text is the reason to skip the row.
@@ -53,6 +60,15 @@ class DispatchReport:
     failed: int = 0
     postponed: int = 0
     reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True)
+class _Ready:
+    chat_id: int
+    text: str
+    photo: bytes | None
+    markup: InlineKeyboardMarkup | None
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,13 @@ class Dispatcher:
         self.deps = app.deps
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.paused_until: datetime | None = None  # flood control from Telegram
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbox")
+        # Called at "claimed" (rows taken) and "delivered" (Telegram accepted, row not yet
+        # marked): tests raise here to stand for the process dying at that point.
+        self.checkpoint: Callable[[str], None] = lambda point: None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
     async def run(self) -> DispatchReport:
         """Send everything due now, batch after batch; stop early under flood control."""
@@ -105,6 +128,7 @@ class Dispatcher:
                 )
             if not ids:
                 break
+            self.checkpoint("claimed")
             by_chat: dict[int, list[int]] = defaultdict(list)
             with self.deps.db.session() as session:
                 for row_id, chat_id in session.exec(
@@ -147,13 +171,20 @@ class Dispatcher:
             return _Recipient(user.timezone, settings.staff_quiet_hours, user.language), ""
         return _Recipient(settings.default_timezone, "00:00-00:00", None), ""
 
-    async def _send_one(self, row_id: int, report: DispatchReport) -> bool:
+    async def _db(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Database work off the event loop, so commits to several rows overlap."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, partial(function, *args)
+        )
+
+    def _prepare(self, row_id: int, now: datetime) -> _Ready | str | None:
+        """The message ready to send; or the outcome ("skipped: reason" / "postponed") that was
+        recorded instead; None if the row is no longer this worker's."""
         deps = self.deps
-        now = deps.now()
         with deps.db.session() as session:
             row = session.get(OutboxMessage, row_id)
             if row is None or row.claimed_by != self.worker:
-                return False
+                return None
             if self.paused_until is not None and now < self.paused_until:
                 outbox.postpone(
                     session,
@@ -164,75 +195,90 @@ class Dispatcher:
                     reason="flood control",
                     count_attempt=False,
                 )
-                report.postponed += 1
-                return False
+                return "postponed"
             recipient, reason = self._recipient(session, row)
             check = VALIDATORS.get(row.kind)
             if recipient is not None and check is not None:
                 reason = check(session, row, now) or ""
             if recipient is None or reason:
-                self._skip(session, row, now, reason, report)
-                return False
+                return self._skip(session, row, now, reason)
             if row.expires_at is not None and now >= row.expires_at:
-                self._skip(session, row, now, "expired: its day had passed", report)
-                return False
+                return self._skip(session, row, now, "expired: its day had passed")
             quiet_end = quiet_until(now, recipient.zone, recipient.quiet_hours)
             if quiet_end is not None:
                 if row.expires_at is not None and quiet_end >= row.expires_at:
-                    self._skip(session, row, now, "quiet hours passed the window", report)
-                else:
-                    outbox.postpone(
-                        session,
-                        row_id,
-                        self.worker,
-                        now=now,
-                        until=quiet_end,
-                        reason="quiet hours",
-                        count_attempt=False,
-                    )
-                    report.postponed += 1
-                return False
-            late = now - row.due_at > LATE_AFTER
+                    return self._skip(session, row, now, "quiet hours passed the window")
+                outbox.postpone(
+                    session,
+                    row_id,
+                    self.worker,
+                    now=now,
+                    until=quiet_end,
+                    reason=QUIET,
+                    count_attempt=False,
+                )
+                return "postponed"
+            # Late: it was due a while ago (the bot was down), not held back on purpose.
+            late = now - row.due_at > LATE_AFTER and row.reason != QUIET
             text = row.text
             if late and row.kind in LATE_NOTE_KINDS:
                 note = deps.renderer.message(
                     recipient.language, "outbox/late", due_at=row.due_at, timezone=recipient.zone
                 )
                 text = note + "\n" + text
-            chat_id, photo = row.chat_id, row.photo
-            markup = self._markup(row)
+            return _Ready(row.chat_id, text, row.photo, self._markup(row), late)
+
+    async def _send_one(self, row_id: int, report: DispatchReport) -> bool:
+        deps = self.deps
+        now = deps.now()
+        ready = await self._db(self._prepare, row_id, now)
+        if not isinstance(ready, _Ready):
+            if ready == "postponed":
+                report.postponed += 1
+            elif ready is not None:
+                report.skipped += 1
+                report.reasons[ready.removeprefix("skipped: ")] += 1
+            return False
         try:
-            message = await self._deliver(chat_id, text, photo, markup)
+            message = await self._deliver(ready.chat_id, ready.text, ready.photo, ready.markup)
         except RetryAfter as flood:
-            wait = flood.retry_after
+            with warnings.catch_warnings():  # PTB 22 announces a type change; both are handled
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = flood.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self.paused_until = now + timedelta(seconds=max(seconds, 1))
-            self._after_error(row_id, self.paused_until, "flood control", count=False)
+            await self._db(self._after_error, row_id, self.paused_until, "flood control", False)
             report.postponed += 1
             return False
         except Forbidden as refused:
-            self._unreachable(row_id, now, refused.message, report)
+            await self._db(self._unreachable, row_id, now, refused.message)
+            report.skipped += 1
+            report.reasons["unreachable"] += 1
             return False
         except BadRequest as refused:
-            self._fail(row_id, now, refused.message, report)
+            await self._db(self._fail, row_id, now, refused.message)
+            report.failed += 1
             return False
         except NetworkError as error:
-            self._network_error(row_id, now, error, report)
+            if await self._db(self._network_error, row_id, now, error):
+                report.postponed += 1
+            else:
+                report.failed += 1
             return False
         except TelegramError as error:
-            self._fail(row_id, now, error.message, report)
+            await self._db(self._fail, row_id, now, error.message)
+            report.failed += 1
             return False
-        with deps.db.session() as session:
-            outbox.mark_sent(
-                session,
-                row_id,
-                self.worker,
-                now=deps.now(),
-                message_id=message.message_id,
-                late=late,
-            )
+        self.checkpoint("delivered")
+        await self._db(self._mark_sent, row_id, message.message_id, ready.late)
         report.sent += 1
         return True
+
+    def _mark_sent(self, row_id: int, message_id: int, late: bool) -> None:
+        with self.deps.db.session() as session:
+            outbox.mark_sent(
+                session, row_id, self.worker, now=self.deps.now(), message_id=message_id, late=late
+            )
 
     @staticmethod
     def _markup(row: OutboxMessage) -> InlineKeyboardMarkup | None:
@@ -254,26 +300,17 @@ class Dispatcher:
             return await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
         return await bot.send_message(chat_id, text, reply_markup=markup)
 
-    def _skip(
-        self,
-        session: Session,
-        row: OutboxMessage,
-        now: datetime,
-        reason: str,
-        report: DispatchReport,
-    ) -> None:
+    def _skip(self, session: Session, row: OutboxMessage, now: datetime, reason: str) -> str:
         outbox.mark_skipped(session, row.id or 0, self.worker, now=now, reason=reason)
         logger.info("outbox %s skipped (%s): %s", row.id, row.kind, reason)
-        report.skipped += 1
-        report.reasons[reason] += 1
+        return f"skipped: {reason}"
 
-    def _fail(self, row_id: int, now: datetime, error: str, report: DispatchReport) -> None:
+    def _fail(self, row_id: int, now: datetime, error: str) -> None:
         with self.deps.db.session() as session:
             outbox.mark_failed(session, row_id, self.worker, now=now, reason=error[:1000])
         logger.warning("outbox %s failed: %s", row_id, error)
-        report.failed += 1
 
-    def _after_error(self, row_id: int, until: datetime, reason: str, *, count: bool) -> None:
+    def _after_error(self, row_id: int, until: datetime, reason: str, count: bool) -> None:
         with self.deps.db.session() as session:
             outbox.postpone(
                 session,
@@ -285,20 +322,19 @@ class Dispatcher:
                 count_attempt=count,
             )
 
-    def _network_error(
-        self, row_id: int, now: datetime, error: NetworkError, report: DispatchReport
-    ) -> None:
+    def _network_error(self, row_id: int, now: datetime, error: NetworkError) -> bool:
+        """Try again later with backoff (True), or give up after OUTBOX_MAX_ATTEMPTS (False)."""
         with self.deps.db.session() as session:
             row = session.get(OutboxMessage, row_id)
             attempts = row.attempts if row is not None else 0
         if attempts >= self.deps.settings.outbox_max_attempts:
-            self._fail(row_id, now, f"network error after {attempts} attempts: {error}", report)
-            return
+            self._fail(row_id, now, f"network error after {attempts} attempts: {error}")
+            return False
         backoff = timedelta(seconds=min(5 * 2 ** (attempts - 1), 900))
-        self._after_error(row_id, now + backoff, f"network error: {error}", count=True)
-        report.postponed += 1
+        self._after_error(row_id, now + backoff, f"network error: {error}", True)
+        return True
 
-    def _unreachable(self, row_id: int, now: datetime, error: str, report: DispatchReport) -> None:
+    def _unreachable(self, row_id: int, now: datetime, error: str) -> None:
         """They blocked the bot: mark them, skip the row, and tell the owner rep once."""
         from bot.reminders.notices import unreachable_notice
 
@@ -319,5 +355,3 @@ class Dispatcher:
                 if user is not None and user.unreachable_at is None:
                     user.unreachable_at = now
         logger.info("outbox %s: recipient unreachable (%s)", row_id, error)
-        report.skipped += 1
-        report.reasons[reason] += 1

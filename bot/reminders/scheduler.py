@@ -200,6 +200,9 @@ class Scheduler:
             self.app.job_queue.run_once(self._job, when=delay, name="salesbot-retry")
         return TickReport(written=written, dispatch=report)
 
+    def close(self) -> None:
+        self.dispatcher.close()
+
     async def _job(self, context: object) -> None:
         try:
             await self.tick()

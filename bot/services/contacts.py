@@ -134,7 +134,11 @@ def chat_of(person: ContactPerson) -> int:
 
 
 def contact_by_chat(session: Session, telegram_id: int) -> ContactPerson | None:
+    """The contact writing from this chat; writing shows they have not blocked the bot."""
     contact = session.exec(select(Contact).where(Contact.telegram_chat_id == telegram_id)).first()
+    if contact is not None and contact.unreachable_at is not None:
+        contact.unreachable_at = None
+        session.flush()
     return _person(session, contact) if contact else None
 
 

@@ -135,7 +135,10 @@ def _user_by_telegram_id(session: Session, telegram_id: int) -> User | None:
 
 
 def _refresh_profile(user: User, profile: Profile, now: datetime) -> None:
-    """Keep the name and username in step with the Telegram profile."""
+    """Keep the name and username in step with the Telegram profile; someone who writes to the
+    bot has not blocked it (any more)."""
+    if user.unreachable_at is not None:
+        user.unreachable_at, user.updated_at = None, now
     name = profile.full_name[:200] or user.full_name
     if user.full_name != name or user.username != profile.username:
         user.full_name = name
