@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.app import Deps
 from bot.db import Database
@@ -20,6 +23,7 @@ from bot.demo import DEMO_ADMIN, DEMO_CONTACT, DEMO_PEOPLE, DemoPerson, seed_dem
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.settings import Settings
+from models import utcnow
 
 CONSOLE_HELP = """\
 Console commands:
@@ -31,15 +35,40 @@ Console commands:
   :who            list the demo people
   :location LAT LON   share a location
   :file PATH      send a file as a document (e.g. a CSV or XLSX for /import products)
+  :later 2h       move the console's clock on (m, h or d) and let the scheduler run:
+                  reminders, briefs and digests that fall due arrive
+  :time +3 09:00  move the clock to 09:00 (your zone) three days from today
+  :now            what time the console's clock says
   :quit           leave (Ctrl-D works too)"""
 
 
 CONSOLE_PEOPLE = (*DEMO_PEOPLE, DEMO_CONTACT)
 
 
+class ShiftedClock:
+    """The real time plus an offset the console moves on with :later and :time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+def parse_shift(text: str) -> timedelta | None:
+    match = re.fullmatch(r"(\d{1,4})\s*([mhd])", text.strip().lower())
+    if match is None:
+        return None
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(minutes=amount) * {"m": 1, "h": 60, "d": 1440}[unit]
+
+
 class Console:
-    def __init__(self, bot: LocalBot, output: TextIO, *, echo: bool = False) -> None:
+    def __init__(
+        self, bot: LocalBot, output: TextIO, *, echo: bool = False, clock: ShiftedClock
+    ) -> None:
         self.bot = bot
+        self.clock = clock
         self.output = output
         self.echo = echo
         self.person: DemoPerson = DEMO_ADMIN
@@ -110,6 +139,17 @@ class Console:
     async def _settled(self, sent: Awaitable[int]) -> None:
         await self.bot.settle(await sent)
 
+    def _zone(self) -> str:
+        return self.bot.deps.settings.default_timezone
+
+    def _local_now(self) -> str:
+        return self.clock().astimezone(ZoneInfo(self._zone())).strftime("%a %d %b %Y %H:%M %Z")
+
+    async def _time_passes(self) -> None:
+        self.say(f"-- the clock says {self._local_now()} --")
+        await self.bot.tick()
+        self.show_new()
+
     def _user(self) -> SimUser:
         assert self.user is not None
         return self.user
@@ -157,6 +197,20 @@ class Console:
                 return True
             await self._settled(self._user().send_location(latitude, longitude))
             self.show_new()
+        elif command == "later" and len(words) == 2 and parse_shift(words[1]) is not None:
+            shift = parse_shift(words[1])
+            assert shift is not None
+            self.clock.offset += shift
+            await self._time_passes()
+        elif command == "time" and len(words) == 3 and _target(words[1], words[2]) is not None:
+            days, moment = _target(words[1], words[2]) or (0, time())
+            zone = ZoneInfo(self._zone())
+            today = self.clock().astimezone(zone).date()
+            target = datetime.combine(today + timedelta(days=days), moment, tzinfo=zone)
+            self.clock.offset = target.astimezone(UTC) - utcnow()
+            await self._time_passes()
+        elif command == "now":
+            self.say(f"-- {self._local_now()} --")
         elif command == "file" and len(words) >= 2:
             name = " ".join(words[1:])
             content = await asyncio.to_thread(_read_file, name)
@@ -170,6 +224,15 @@ class Console:
         else:
             self.say(CONSOLE_HELP)
         return True
+
+
+def _target(day: str, moment: str) -> tuple[int, time] | None:
+    """``+3 09:00`` → (3, 09:00)."""
+    day_match = re.fullmatch(r"\+?(\d{1,3})", day.strip())
+    time_match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", moment.strip())
+    if day_match is None or time_match is None:
+        return None
+    return int(day_match.group(1)), time(int(time_match.group(1)), int(time_match.group(2)))
 
 
 def _read_file(name: str) -> bytes | None:
@@ -213,12 +276,13 @@ async def run_console(
     )
     db = Database(f"sqlite:///{database_path}")
     db.upgrade()
-    deps = Deps(settings=settings, db=db)
+    clock = ShiftedClock()
+    deps = Deps(settings=settings, db=db, clock=clock)
     with db.session() as session:
         seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
     bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"), schedule=True)
     await bot.emulator.start()
-    console = Console(bot, stdout, echo=not stdin.isatty())
+    console = Console(bot, stdout, echo=not stdin.isatty(), clock=clock)
     for demo_person in CONSOLE_PEOPLE:
         demo_chat(bot, demo_person)
     await bot.start()

@@ -211,3 +211,31 @@ def test_console_import_order_payment_and_ticket(tmp_path: Path) -> None:
     contact_side = out.split("-- you are now Na Li (customer contact) --")[1]
     assert "Orders of Acme Machinery" in contact_side and "O-2026-00001" in contact_side
     assert "due CNY 2,000.00" in contact_side
+
+
+REMINDER_SCRIPT = """\
+rep1
+/visit Acme: demo went well; next: call back in 3 days at 9am
+1
+:time +3 08:00
+:time +0 09:00
+2
+:later 1h
+:quit
+"""
+
+
+def test_console_time_passes_and_reminders_arrive(tmp_path: Path) -> None:
+    out = run_console(tmp_path, REMINDER_SCRIPT, DEFAULT_TIMEZONE="Asia/Shanghai")
+    before, after = out.split("-- the clock says ", 2)[1:]
+    assert before.startswith(
+        tuple(f"{day} " for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    )
+    assert "08:00 CST --" in before.splitlines()[0]
+    assert "🔔" not in before and "☀️" not in before  # nothing due at 08:00 yet
+    assert "☀️ Good morning, Tom Chen" in after
+    reminder = after.split("bot> 🔔 Follow up: Acme Machinery\n")[1]
+    assert reminder.startswith("     call back\n")
+    # ⏰ 1 hour, then an hour later it comes again.
+    assert "⏰ Moved: Acme Machinery — call back" in after
+    assert after.count("bot> 🔔 Follow up: Acme Machinery") == 2
