@@ -238,8 +238,8 @@ async def test_a_blocked_contact_is_unreachable_and_the_rep_told_once(
             outbox.enqueue(
                 session,
                 Envelope(
-                    key=f"care:{contact.id}:{number}",
-                    kind="care",
+                    key=f"hello:{contact.id}:{number}",
+                    kind="hello",
                     chat_id=li.id,
                     due_at=NOW,
                     text="Hello from Acme's supplier",
@@ -253,7 +253,7 @@ async def test_a_blocked_contact_is_unreachable_and_the_rep_told_once(
     tries = tries_to(emulator, li)
     await bot.tick()
     assert len(li.messages) == before
-    care = [row for row in rows(db) if row.kind == "care"]
+    care = [row for row in rows(db) if row.kind == "hello"]
     assert [row.state for row in care] == ["skipped", "skipped"]
     assert care[0].reason == "unreachable: Forbidden: bot was blocked by the user"
     assert care[1].reason == "unreachable: blocked the bot"  # not even tried

@@ -15,6 +15,7 @@ from bot.local import LocalBot
 from models import OutboxMessage, Touch, User
 from tests.conftest import FakeClock
 from tests.flows import add_customer, sales_team, texts
+from tests.test_orders import order_with_one_payment, won_deal
 
 
 def outbox_rows(db: Database, kind: str | None = None) -> list[OutboxMessage]:
@@ -178,3 +179,41 @@ async def test_the_brief_lists_the_day(
         "🔔 Follow up: Acme Machinery\nsend the quote\nDue Thu 26 Nov 2026\n\n"
         "Last time: demo went well"
     ]
+
+
+async def test_a_follow_up_in_berlin_is_reminded_at_its_local_time_after_the_clock_change(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    set_zone(db, team.sara, "Europe/Berlin")
+    add_customer(db, team.sara, "Brightway Logistics")
+    clock.current = datetime(2027, 3, 26, 10, 0, tzinfo=UTC)  # Friday, still winter time
+    await bot.send(team.sara, "/visit Brightway: samples sent; next: call them sun 9am")
+    await bot.press(team.sara, "✅ Save")
+    # Sunday 09:00 in Berlin is 07:00 UTC once summer time has begun that night (not 08:00).
+    clock.current = datetime(2027, 3, 28, 6, 59, tzinfo=UTC)
+    await bot.tick()
+    assert not reminders(team.sara)
+    clock.current = datetime(2027, 3, 28, 7, 0, tzinfo=UTC)
+    await bot.tick()
+    await bot.tick()
+    assert reminders(team.sara) == [
+        "🔔 Follow up: Brightway Logistics\ncall them\nDue Sun 28 Mar 2027, 09:00\n\n"
+        "Last time: samples sent"
+    ]
+
+
+async def test_the_brief_lists_payments_to_collect(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await won_deal(bot, emulator, db)
+    await order_with_one_payment(bot, team.tom)  # CNY 12,000.00 due 14 Jan 2027, Tom collects
+    clock.current = datetime(2027, 1, 14, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai that day
+    await bot.tick()
+    [brief] = briefs(team.tom)
+    assert (
+        "Payments to collect\n💰 Acme Machinery · O-2026-00001 · CNY 12,000.00 due 14 Jan" in brief
+    )
+    clock.current = datetime(2027, 1, 16, 0, 30, tzinfo=UTC)  # two days later, still unpaid
+    await bot.tick()
+    assert "⚠️ Acme Machinery · O-2026-00001 · CNY 12,000.00 due 14 Jan" in briefs(team.tom)[-1]
