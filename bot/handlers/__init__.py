@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 
 from bot.app import SalesbotApplication
 from bot.conversations.answer import answer_conversation
+from bot.conversations.care import care_conversation
 from bot.conversations.catalog_import import import_conversation
 from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
@@ -29,6 +30,7 @@ from bot.conversations.visit import undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
 from bot.handlers import contacts as contact_handlers
+from bot.handlers.digest import send_digest
 from bot.handlers.outbox import show_outbox
 
 private = filters.ChatType.PRIVATE
@@ -50,6 +52,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             terms_conversation(),
             snooze_conversation(),
             answer_conversation(),
+            care_conversation(),
             quote_conversation(),
             quote_reject_conversation(),
             newcustomer_conversation(),
@@ -66,6 +69,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("pipeline", deals.pipeline, filters=private),
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
+            CommandHandler("digest", send_digest, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),

@@ -1,0 +1,79 @@
+"""Stale-deal alerts: an open deal with nothing done (no touch on its customer, no stage move)
+for longer than its limit — STALE_DEAL_DAYS, the stage's own limit, or STALE_DEAL_DAYS_NOW when
+the customer means to buy now — is told to its owner once per staleness episode, at the first
+MORNING_BRIEF_TIME (their zone) after the limit ran out. The key holds the deal and the instant
+of its last activity, so a new touch followed by a new lapse alerts again. An alert missed for
+longer than CATCH_UP_HOURS (the bot was down) is left to the Monday brief, which lists every
+stale deal as the weekly summary (``brief.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.reminders.dispatcher import validator
+from bot.reminders.scheduler import Tick
+from bot.services import deals
+from bot.services.deals import StaleDeal
+from models import OutboxMessage, User
+
+KIND = "stale_deal"
+
+
+def key_of(item: StaleDeal) -> str:
+    return f"{KIND}:{item.deal_id}:{int(item.last_activity.timestamp())}"
+
+
+def alert_at(tick: Tick, item: StaleDeal, zone: str) -> datetime:
+    """The first MORNING_BRIEF_TIME in ``zone`` after the deal's limit ran out."""
+    lapsed = item.last_activity + timedelta(days=item.limit_days)
+    day = lapsed.astimezone(UTC).date() - timedelta(days=1)  # local dates are ±1 day of UTC
+    due = tick.at(day, tick.settings.morning_brief_time, zone)
+    while due <= lapsed:
+        day += timedelta(days=1)
+        due = tick.at(day, tick.settings.morning_brief_time, zone)
+    return due
+
+
+def produce(tick: Tick) -> None:
+    settings = tick.settings
+    since = tick.now - timedelta(hours=settings.catch_up_hours)
+    stale = deals.stale_deals(
+        tick.session,
+        now=tick.now,
+        days=settings.stale_deal_days,
+        days_now=settings.stale_deal_days_now,
+    )
+    for item in stale:
+        owner = tick.session.get(User, item.owner_id)
+        if owner is None or not owner.is_active:
+            continue
+        due = alert_at(tick, item, owner.timezone)
+        if not since < due <= tick.now:
+            continue
+        language = owner.language
+        tick.to_user(
+            owner,
+            key=key_of(item),
+            kind=KIND,
+            due_at=due,
+            template="reminders/stale_deal",
+            buttons=[
+                [(tick.label(language, "open_deal"), f"deal:open:{item.deal_id}")],
+                [(tick.label(language, "log_visit"), f"vis:new:{item.customer_id}")],
+            ],
+            customer_id=item.customer_id,
+            ref_id=item.deal_id,
+            item=item,
+        )
+
+
+@validator(KIND)
+def still_stale(session: Session, row: OutboxMessage, now: datetime) -> str | None:
+    """Skip it if the deal was closed, handed over or touched since it was written: every open
+    deal comes back from ``stale_deals`` with limits of 0 days, with its last activity."""
+    for item in deals.stale_deals(session, now=now, days=0, days_now=0, owner_id=row.user_id):
+        if item.deal_id == row.ref_id:
+            return None if key_of(item) == row.key else "deal touched since"
+    return "deal closed or handed over"
