@@ -75,6 +75,7 @@ def settings(database_url: str) -> Settings:
         DEFAULT_TIMEZONE="Asia/Shanghai",
         TELEGRAM_BOT_TOKEN=None,
         OUTBOX_CHAT_INTERVAL="0",  # no real pause between two messages to one chat in tests
+        OUTBOX_MAX_PER_SECOND="1000",  # the rate limiter is tested on its own (test_outbox)
     )
 
 

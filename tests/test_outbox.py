@@ -303,8 +303,11 @@ async def test_a_blocked_rep_is_marked_and_reachable_again_once_they_write(
 
 
 async def test_telegram_rate_limits_are_kept(
-    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+    deps: Deps, emulator: BotAPIEmulator, db: Database
 ) -> None:
+    deps.settings = deps.settings.model_copy(
+        update={"outbox_max_per_second": 25, "outbox_chat_interval": 0.3}
+    )
     emulator.limit_rate(overall=30, per_chat=5)
     users = people(emulator, 60)
     enqueue_notes(db, users)
@@ -322,8 +325,12 @@ async def test_telegram_rate_limits_are_kept(
                 ),
                 now=NOW,
             )
-    bot.deps.settings = bot.deps.settings.model_copy(update={"outbox_chat_interval": 0.3})
-    await bot.tick()
+    bot = LocalBot(deps, emulator)
+    await bot.start()
+    try:
+        await bot.tick()
+    finally:
+        await bot.stop()
     assert emulator.refused_429 == 0
     assert delivered([*users, one]) == Counter({**{u.id: 1 for u in users}, one.id: 4})
     assert emulator.max_sends_in_window(1.0) <= 30  # Telegram's limit (we aim at 25 a second)
