@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlmodel import select
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
+from bot.services import orders
 from bot.services.customers import create_customer
+from bot.services.deals import DealDraft, move_stage
+from bot.services.deals import create_deal as new_deal
 from bot.services.people import Actor
-from models import Contact, Role, User
+from models import Contact, Instalment, Role, User
 from tests.conftest import ADMIN_ID
 
 ROLE_LABELS = {
@@ -153,3 +157,49 @@ async def link_contact(
     await bot.send(person, f"/start {code}")
     await bot.press(person, "✅ Yes, message me")
     return person
+
+
+def set_zone(db: Database, person: SimUser, zone: str) -> None:
+    """Move a person to another time zone (as /settings would)."""
+    with db.session() as session:
+        user = session.exec(select(User).where(User.telegram_id == person.id)).one()
+        user.timezone = zone
+
+
+def make_order(
+    db: Database,
+    rep: SimUser,
+    collector: SimUser,
+    customer_id: int,
+    title: str,
+    schedule: list[tuple[str, date]],
+    *,
+    delivery_date: date = date(2026, 12, 1),
+    ordered: datetime = datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+) -> tuple[int, list[int]]:
+    """A won deal of ``rep`` and its order collected by ``collector``: (order id, instalment
+    ids in due order)."""
+    actor = actor_of(db, rep.id)
+    collector_id = actor_of(db, collector.id).user_id
+    total = sum((Decimal(amount) for amount, _ in schedule), Decimal(0))
+    with db.session() as session:
+        deal = new_deal(session, actor, DealDraft(customer_id, title, total, "CNY"), now=ordered)
+        assert deal.id is not None
+        move_stage(session, actor, deal.id, "won", now=ordered)
+        order = orders.create_order(
+            session,
+            actor,
+            orders.OrderDraft(
+                deal_id=deal.id,
+                delivery_date=delivery_date,
+                delivery_owner_id=actor.user_id,
+                payment_owner_id=collector_id,
+                instalments=[orders.InstalmentDraft(Decimal(a), due) for a, due in schedule],
+            ),
+            now=ordered,
+        )
+        assert order.id is not None
+        plan = session.exec(
+            select(Instalment).where(Instalment.order_id == order.id).order_by(Instalment.sequence)  # type: ignore[arg-type]
+        ).all()
+        return order.id, [item.id or 0 for item in plan]

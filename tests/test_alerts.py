@@ -14,58 +14,24 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
-from bot.services import orders, quotes
-from bot.services.deals import DealDraft, move_stage
+from bot.services import quotes
+from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
-from models import Contact, Instalment, OutboxMessage, Product, Ticket, Timeframe, User
+from models import Contact, OutboxMessage, Product, Ticket, Timeframe
 from tests.conftest import FakeClock
-from tests.flows import actor_of, add_customer, link_contact, sales_team, user_row
+from tests.flows import (
+    actor_of,
+    add_customer,
+    link_contact,
+    make_order,
+    sales_team,
+    set_zone,
+    user_row,
+)
 from tests.test_deals import create_deal
 from tests.test_quotes import add_products
 
 ORDERED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def make_order(
-    db: Database,
-    rep: SimUser,
-    collector: SimUser,
-    customer_id: int,
-    title: str,
-    schedule: list[tuple[str, date]],
-) -> tuple[int, list[int]]:
-    """A won deal of ``rep`` and its order collected by ``collector``: (order id, instalment
-    ids in due order)."""
-    actor = actor_of(db, rep.id)
-    collector_id = actor_of(db, collector.id).user_id
-    total = sum((Decimal(amount) for amount, _ in schedule), Decimal(0))
-    with db.session() as session:
-        deal = new_deal(session, actor, DealDraft(customer_id, title, total, "CNY"), now=ORDERED)
-        assert deal.id is not None
-        move_stage(session, actor, deal.id, "won", now=ORDERED)
-        order = orders.create_order(
-            session,
-            actor,
-            orders.OrderDraft(
-                deal_id=deal.id,
-                delivery_date=date(2026, 12, 1),
-                delivery_owner_id=actor.user_id,
-                payment_owner_id=collector_id,
-                instalments=[orders.InstalmentDraft(Decimal(a), due) for a, due in schedule],
-            ),
-            now=ORDERED,
-        )
-        assert order.id is not None
-        plan = session.exec(
-            select(Instalment).where(Instalment.order_id == order.id).order_by(Instalment.sequence)  # type: ignore[arg-type]
-        ).all()
-        return order.id, [item.id or 0 for item in plan]
-
-
-def set_zone(db: Database, person: SimUser, zone: str) -> None:
-    with db.session() as session:
-        user = session.exec(select(User).where(User.telegram_id == person.id)).one()
-        user.timezone = zone
 
 
 def rows(db: Database, kind: str) -> list[OutboxMessage]:

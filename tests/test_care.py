@@ -6,7 +6,6 @@ segment of contacts, held in each contact's quiet hours."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import select
@@ -14,12 +13,9 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
-from bot.services import orders
-from bot.services.deals import DealDraft, move_stage
-from bot.services.deals import create_deal as new_deal
 from models import CareCampaign, Contact, Customer, OutboxMessage
 from tests.conftest import FakeClock
-from tests.flows import actor_of, add_customer, link_contact, sales_team, texts
+from tests.flows import add_customer, link_contact, make_order, sales_team, texts
 
 ORDERED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -69,28 +65,18 @@ def set_tier(db: Database, customer_id: int, tier: str) -> None:
 
 
 def won_order(db: Database, rep: SimUser, customer_id: int, title: str) -> int:
-    """A won deal of ``rep`` and its order, paid in one instalment at the end of January."""
-    actor = actor_of(db, rep.id)
-    with db.session() as session:
-        deal = new_deal(
-            session, actor, DealDraft(customer_id, title, Decimal(12000), "CNY"), now=ORDERED
-        )
-        assert deal.id is not None
-        move_stage(session, actor, deal.id, "won", now=ORDERED)
-        order = orders.create_order(
-            session,
-            actor,
-            orders.OrderDraft(
-                deal_id=deal.id,
-                delivery_date=date(2026, 11, 25),
-                delivery_owner_id=actor.user_id,
-                payment_owner_id=actor.user_id,
-                instalments=[orders.InstalmentDraft(Decimal(12000), date(2027, 1, 31))],
-            ),
-            now=ORDERED,
-        )
-        assert order.id is not None
-        return order.id
+    """A won deal of ``rep`` and its order, delivered today, paid at the end of January."""
+    order_id, _ = make_order(
+        db,
+        rep,
+        rep,
+        customer_id,
+        title,
+        [("12000", date(2027, 1, 31))],
+        delivery_date=date(2026, 11, 25),
+        ordered=ORDERED,
+    )
+    return order_id
 
 
 async def mark_delivered(bot: LocalBot, rep: SimUser, order_id: int) -> None:

@@ -28,9 +28,9 @@ from bot.services.digest import (
 )
 from bot.services.orders import InstalmentDraft, OpenInstalment, OrderDraft
 from bot.services.visits import TouchDraft, log_touch
-from models import Deal, OutboxMessage, Role, TouchKind, User
+from models import Deal, OutboxMessage, Role, TouchKind
 from tests.conftest import FakeClock
-from tests.flows import SalesTeam, actor_of, add_customer, register, sales_team
+from tests.flows import SalesTeam, actor_of, add_customer, register, sales_team, set_zone
 from tests.test_deals import create_deal
 from tests.test_quotes import add_products, build_quote
 
@@ -213,12 +213,6 @@ def digests(db: Database, user: SimUser) -> list[OutboxMessage]:
                 .order_by(OutboxMessage.id)  # type: ignore[arg-type]
             )
         )
-
-
-def set_zone(db: Database, user: SimUser, zone: str) -> None:
-    with db.session() as session:
-        row = session.exec(select(User).where(User.telegram_id == user.id)).one()
-        row.timezone = zone
 
 
 async def test_the_managers_digest_shows_her_teams_day_per_rep_with_the_funnel_chart(

@@ -12,9 +12,9 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
-from models import OutboxMessage, Touch, User
+from models import OutboxMessage, Touch
 from tests.conftest import FakeClock
-from tests.flows import add_customer, sales_team, texts
+from tests.flows import add_customer, sales_team, set_zone, texts
 from tests.test_orders import order_with_one_payment, won_deal
 
 
@@ -105,12 +105,6 @@ async def test_a_follow_up_reminds_once_at_its_local_time_and_snoozes(
     clock.advance(timedelta(days=1))
     await bot.tick()
     assert len(sent(db, "followup")) == 3
-
-
-def set_zone(db: Database, user: SimUser, zone: str) -> None:
-    with db.session() as session:
-        row = session.exec(select(User).where(User.telegram_id == user.id)).one()
-        row.timezone = zone
 
 
 def briefs(user: SimUser) -> list[str]:
