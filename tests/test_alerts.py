@@ -566,3 +566,114 @@ async def test_a_request_resolved_while_its_alert_waits_for_the_morning_alerts_n
         ("skipped", "request resolved")
     }
     assert received(team.tom, "⏰ Overdue") == received(team.manager, "⏰ Overdue") == []
+
+
+# -- across a daylight-saving change -------------------------------------------------------------
+
+
+async def test_stale_deal_alerts_keep_0830_across_the_dst_change_in_berlin_and_in_shanghai(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    set_zone(db, team.sara, "Europe/Berlin")
+    deals = [  # customer's owner, customer, deal, created (buying now: stale after 3 days)
+        (team.sara, "Brightway Logistics", "Forklifts", datetime(2027, 3, 23, 12, 0, tzinfo=UTC)),
+        (team.sara, "Golden Harvest Foods", "Rice mill", datetime(2027, 3, 24, 12, 0, tzinfo=UTC)),
+        (team.tom, "Acme Machinery", "Lathes", datetime(2027, 3, 24, 12, 0, tzinfo=UTC)),
+    ]
+    ids: dict[str, int] = {}
+    for rep, customer, title, created in deals:
+        customer_id = add_customer(db, rep, customer)
+        with db.session() as session:
+            draft = DealDraft(customer_id, title, Decimal("8000"), "CNY", timeframe=Timeframe.NOW)
+            ids[title] = new_deal(session, actor_of(db, rep.id), draft, now=created).id or 0
+    # Berlin's summer time starts on Sun 28 Mar 2027: 08:30 there is 07:30 UTC on the 27th and
+    # 06:30 UTC on the 28th. Forklifts went stale on Fri 26 Mar 13:00 local (told Sat 27 Mar
+    # 08:30), the rice mill on Sat 27 Mar 13:00 (told Sun 28 Mar 08:30). Shanghai: 00:30 UTC.
+    await tick_at(bot, clock, datetime(2027, 3, 27, 6, 30, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 29, tzinfo=UTC))
+    assert rows(db, "stale_deal") == []
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 30, tzinfo=UTC), times=2)
+    assert [row.ref_id for row in rows(db, "stale_deal")] == [ids["Forklifts"]]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 0, 29, tzinfo=UTC))
+    assert received(team.tom, "🕸") == []
+    await tick_at(bot, clock, datetime(2027, 3, 28, 0, 30, tzinfo=UTC), times=2)
+    assert [m.text.split("\n")[0] for m in received(team.tom, "🕸")] == ["🕸 Gone quiet: Lathes"]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 29, tzinfo=UTC))
+    assert received(team.sara, "🕸 Gone quiet: Rice mill") == []
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 30, tzinfo=UTC), times=2)
+    assert len(received(team.sara, "🕸 Gone quiet: Rice mill")) == 1
+    for instant in (
+        datetime(2027, 3, 28, 12, 0, tzinfo=UTC),
+        datetime(2027, 3, 29, 6, 30, tzinfo=UTC),
+        datetime(2027, 3, 30, 6, 30, tzinfo=UTC),
+    ):
+        await tick_at(bot, clock, instant)
+    assert [(row.ref_id, row.state, row.due_at, row.late) for row in rows(db, "stale_deal")] == [
+        (ids["Forklifts"], "sent", datetime(2027, 3, 27, 7, 30, tzinfo=UTC), False),
+        (ids["Lathes"], "sent", datetime(2027, 3, 28, 0, 30, tzinfo=UTC), False),
+        (ids["Rice mill"], "sent", datetime(2027, 3, 28, 6, 30, tzinfo=UTC), False),
+    ]
+    assert len(received(team.sara, "🕸")) == 2 and len(received(team.tom, "🕸")) == 1
+
+
+async def test_a_quote_expiry_warning_in_berlin_keeps_0830_across_the_dst_change(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    set_zone(db, team.sara, "Europe/Berlin")
+    acme = add_customer(db, team.sara, "Acme Machinery", contact="Li Na")
+    add_products(db)
+    await link_contact(bot, emulator, team.sara, "acme", "Acme Machinery", "Li Na", 7304)
+    # Two quotes sent the day they were issued, valid 30 days: until Tue 30 and Wed 31 Mar 2027.
+    actor = actor_of(db, team.sara.id)
+    limits = quotes.Limits(rep=Decimal(10), manager=Decimal(20), validity_days=30)
+    issued = []
+    with db.session() as session:
+        spindle = session.exec(select(Product).where(Product.sku == "SP-1")).one().id or 0
+        contact_id = session.exec(select(Contact).where(Contact.name == "Li Na")).one().id or 0
+        for title, now in (
+            ("Spindles", datetime(2027, 2, 28, 9, 0, tzinfo=UTC)),
+            ("Spare spindles", datetime(2027, 3, 1, 9, 0, tzinfo=UTC)),
+        ):
+            deal = new_deal(session, actor, DealDraft(acme, title, Decimal("500"), "CNY"), now=now)
+            decision = quotes.submit_quote(
+                session,
+                actor,
+                deal.id or 0,
+                [quotes.LineDraft(spindle, Decimal(2), Decimal(0))],
+                Decimal(0),
+                limits=limits,
+                now=now,
+            )
+            assert decision.status == "issued"
+            issued.append(decision.quote_id)
+            quotes.send_to_contact(
+                session, actor, decision.quote_id, contact_id, today=now.date(), now=now
+            )
+
+    # Told three days before at 08:30 in Berlin: Sat 27 Mar at 07:30 UTC (winter time), Sun
+    # 28 Mar at 06:30 UTC (summer time from that night on).
+    await tick_at(bot, clock, datetime(2027, 3, 27, 6, 30, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 29, tzinfo=UTC))
+    assert rows(db, "quote_expiry") == []
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 30, tzinfo=UTC), times=2)
+    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{issued[0]}"]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 29, tzinfo=UTC))
+    assert len(rows(db, "quote_expiry")) == 1
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 30, tzinfo=UTC), times=2)
+    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{q}" for q in issued]
+    for instant in (
+        datetime(2027, 3, 29, 6, 30, tzinfo=UTC),
+        datetime(2027, 3, 31, 12, 0, tzinfo=UTC),
+    ):
+        await tick_at(bot, clock, instant)
+    assert [(row.key, row.state, row.due_at, row.late) for row in rows(db, "quote_expiry")] == [
+        (f"quote_expiry:{issued[0]}", "sent", datetime(2027, 3, 27, 7, 30, tzinfo=UTC), False),
+        (f"quote_expiry:{issued[1]}", "sent", datetime(2027, 3, 28, 6, 30, tzinfo=UTC), False),
+    ]
+    warnings = [m.text for m in received(team.sara, "⏳")]
+    assert len(warnings) == 2
+    assert warnings[1].startswith("⏳ Quote Q-2027-00002 expires in 3 days\n")
+    assert "valid until Wed 31 Mar 2027" in warnings[1]
+    assert received(team.tom, "⏳") == []

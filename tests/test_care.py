@@ -15,7 +15,7 @@ from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
 from models import CareCampaign, Contact, Customer, OutboxMessage
 from tests.conftest import FakeClock
-from tests.flows import add_customer, link_contact, make_order, sales_team, texts
+from tests.flows import add_customer, link_contact, make_order, sales_team, set_zone, texts
 
 ORDERED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -491,4 +491,78 @@ async def test_a_campaign_for_2200_their_time_arrives_at_0800_the_next_morning(
     assert [(row.state, row.late) for row in rows(db, "care")] == [
         ("sent", False),
         ("sent", False),
+    ]
+
+
+# -- across a daylight-saving change -------------------------------------------------------------
+
+
+async def test_the_birthday_nudge_keeps_0830_in_the_reps_zone_across_dst(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    set_zone(db, team.sara, "Europe/Berlin")
+    add_customer(db, team.sara, "Golden Harvest Foods", contact="Jonas Keller", birthday=(3, 27))
+    add_customer(db, team.sara, "Brightway Logistics", contact="Chen Jie", birthday=(3, 28))
+    # Neither has linked. Berlin's summer time starts on Sun 28 Mar 2027: Sara's 08:30 is 07:30
+    # UTC on Sat 27 Mar and 06:30 UTC on the 28th.
+    await tick_at(bot, clock, datetime(2027, 3, 27, 6, 30, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 29, tzinfo=UTC))
+    assert nudges(team.sara) == []
+    await tick_at(bot, clock, datetime(2027, 3, 27, 7, 30, tzinfo=UTC))
+    assert [n.split(" (")[0] for n in nudges(team.sara)] == ["🎂 Today is Jonas Keller's birthday"]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 29, tzinfo=UTC))
+    assert len(nudges(team.sara)) == 1
+    await tick_at(bot, clock, datetime(2027, 3, 28, 6, 30, tzinfo=UTC))
+    assert len(nudges(team.sara)) == 2
+    assert nudges(team.sara)[1].startswith("🎂 Today is Chen Jie's birthday (Brightway Logistics)")
+    await tick_at(bot, clock, datetime(2027, 3, 28, 20, 0, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 29, 6, 30, tzinfo=UTC))
+    assert len(nudges(team.sara)) == 2
+    assert [(row.state, row.due_at, row.late) for row in rows(db, "birthday_nudge")] == [
+        ("sent", datetime(2027, 3, 27, 7, 30, tzinfo=UTC), False),
+        ("sent", datetime(2027, 3, 28, 6, 30, tzinfo=UTC), False),
+    ]
+    assert nudges(team.tom) == [] and rows(db, "birthday") == []
+
+
+async def test_a_check_in_keeps_1000_in_the_contacts_zone_across_dst(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    acme = add_customer(db, team.tom, "Acme Machinery", contact="Hans Becker")
+    hans = await link_contact(
+        bot, emulator, team.tom, "acme", "Acme Machinery", "Hans Becker", 7002
+    )
+    set_contact(db, "Hans Becker", timezone="Europe/Berlin")
+    first = won_order(db, team.tom, acme, "20 CNC lathes")
+    second = won_order(db, team.tom, acme, "Spindles")
+    for order_id, delivered in (
+        (first, datetime(2027, 3, 13, 10, 0, tzinfo=UTC)),  # Sat 13 Mar, 11:00 in Berlin
+        (second, datetime(2027, 3, 14, 10, 0, tzinfo=UTC)),  # Sun 14 Mar
+    ):
+        clock.current = delivered
+        await bot.settle(await team.tom.press_data(f"ord:open:{order_id}"))
+        await bot.press(team.tom, "🚚 Mark delivered")
+        assert f"delivered {delivered.day} Mar 2027" in team.tom.last().text
+
+    # 14 days later at 10:00 in Berlin: Sat 27 Mar at 09:00 UTC (winter time), Sun 28 Mar at
+    # 08:00 UTC (summer time from that night on).
+    await tick_at(bot, clock, datetime(2027, 3, 27, 8, 0, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 27, 8, 59, tzinfo=UTC))
+    assert check_ins(hans) == [] and rows(db, "checkin") == []
+    await tick_at(bot, clock, datetime(2027, 3, 27, 9, 0, tzinfo=UTC))
+    assert [c.split(" was ")[0] for c in check_ins(hans)] == [
+        "Hello Hans Becker, it has been a little while since order O-2026-00001 (20 CNC lathes)"
+    ]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 7, 59, tzinfo=UTC))
+    assert len(check_ins(hans)) == 1
+    await tick_at(bot, clock, datetime(2027, 3, 28, 8, 0, tzinfo=UTC))
+    assert len(check_ins(hans)) == 2 and "order O-2026-00002 (Spindles)" in check_ins(hans)[1]
+    await tick_at(bot, clock, datetime(2027, 3, 28, 9, 0, tzinfo=UTC))
+    await tick_at(bot, clock, datetime(2027, 3, 29, 8, 0, tzinfo=UTC))
+    assert len(check_ins(hans)) == 2
+    assert [(row.ref_id, row.state, row.due_at, row.late) for row in rows(db, "checkin")] == [
+        (first, "sent", datetime(2027, 3, 27, 9, 0, tzinfo=UTC), False),
+        (second, "sent", datetime(2027, 3, 28, 8, 0, tzinfo=UTC), False),
     ]

@@ -14,7 +14,8 @@ def run_console(tmp_path: Path, script: str, **env: str) -> str:
     done = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--console", "--demo-db", "demo.db"],
         cwd=tmp_path,
-        env=bot_env(tmp_path, **env),
+        # The scripts move the console's clock themselves (:time, :later); no tick of its own.
+        env=bot_env(tmp_path, **{"SCHEDULER_TICK_SECONDS": "3600", **env}),
         input=script,
         capture_output=True,
         text=True,

@@ -20,6 +20,8 @@ from models import Customer, OutboxMessage, Role, Touch, User
 from tests.conftest import POSTGRES_URL, database_url_for_env
 from tests.test_process import ROOT, bot_env, running_bot, stop
 
+NEVER_QUIET = "00:00-00:00"
+
 
 def seed_follow_ups(database_url: str, people: int, per_person: int) -> list[int]:
     """``people`` reps, each with ``per_person`` customers whose follow-up fell due ten minutes
@@ -74,10 +76,15 @@ async def test_the_running_bot_sends_what_fell_due_on_its_own(
     person = emulator.user(rep, "Rep")
     person.known = True
     async with running_bot(
-        tmp_path, emulator, database_url_for_env(database_url), SCHEDULER_TICK_SECONDS="1"
+        tmp_path,
+        emulator,
+        database_url_for_env(database_url),
+        SCHEDULER_TICK_SECONDS="1",
+        STAFF_QUIET_HOURS=NEVER_QUIET,  # the real clock may be at night
     ) as process:
         await person.wait_until(
             lambda: any(m.text.startswith("🔔 Follow up: Customer 0-0") for m in person.messages),
+            timeout=30,  # start-up, then the first tick a second after
             what="the reminder",
         )
         assert person.last().button_texts()[0] == "✅ Done"
@@ -92,6 +99,7 @@ async def test_the_running_bot_sends_what_fell_due_on_its_own(
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="several processes share PostgreSQL, not SQLite")
+@pytest.mark.timeout(300)
 async def test_two_workers_deliver_1000_reminders_exactly_once(
     tmp_path: Path, emulator: BotAPIEmulator, database_url: str
 ) -> None:
@@ -106,6 +114,7 @@ async def test_two_workers_deliver_1000_reminders_exactly_once(
         SCHEDULER_TICK_SECONDS="1",
         OUTBOX_MAX_PER_SECOND="500",
         OUTBOX_CHAT_INTERVAL="0",
+        STAFF_QUIET_HOURS=NEVER_QUIET,
     )
     workers = [
         await asyncio.create_subprocess_exec(
@@ -122,7 +131,7 @@ async def test_two_workers_deliver_1000_reminders_exactly_once(
     ]
     logs = []
     for worker in workers:
-        _, err = await asyncio.wait_for(worker.communicate(), 120)
+        _, err = await asyncio.wait_for(worker.communicate(), 280)
         logs.append(err.decode())
         assert worker.returncode == 0, err.decode()[-2000:]
     received = followups_received(emulator, ids)

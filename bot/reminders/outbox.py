@@ -74,9 +74,13 @@ def enqueue(session: Session, envelope: Envelope, *, now: datetime) -> bool:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)  # a row comes back only if this call wrote it
+    )
+    return session.execute(statement).first() is not None
 
 
 def buttons_of(row: OutboxMessage) -> list[list[tuple[str, str]]]:

@@ -210,13 +210,13 @@ class Scheduler:
             logger.exception("scheduler tick failed")
 
     def install(self) -> None:
-        """Tick every SCHEDULER_TICK_SECONDS (the first one a second after start)."""
+        """Tick every SCHEDULER_TICK_SECONDS, the first one that long after start."""
         queue = self.app.job_queue
         assert queue is not None, "python-telegram-bot's job-queue extra is not installed"
         queue.run_repeating(
             self._job,
             interval=timedelta(seconds=self.deps.settings.scheduler_tick_seconds),
-            first=1,
+            first=self.deps.settings.scheduler_tick_seconds,
             name="salesbot-tick",
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
