@@ -34,7 +34,11 @@ Console commands:
                   or contact: Li Na of Acme Machinery, a linked customer contact)
   :who            list the demo people
   :location LAT LON   share a location
+  :voice          send a voice note (a stand-in recording)
+  :photo [CAPTION]    send a photo (a stand-in picture), with a caption if given
   :file PATH      send a file as a document (e.g. a CSV or XLSX for /import products)
+  :paste PATH     send a text file's text as typed; over 4,096 characters it goes as
+                  several messages, as Telegram splits it (a long typed line too)
   :later 2h       move the console's clock on (m, h or d) and let the scheduler run:
                   reminders, briefs and digests that fall due arrive
   :time +3 09:00  move the clock to 09:00 (your zone) three days from today
@@ -171,10 +175,15 @@ class Console:
             except LookupError:
                 self.say("-- that button is no longer there --")
         else:
-            text = line[1:] if line.startswith("\\") else line
-            await self.bot.send(self._user(), text)
+            await self._send_text(line[1:] if line.startswith("\\") else line)
         self.show_new()
         return True
+
+    async def _send_text(self, text: str) -> None:
+        """Send ``text`` as Telegram would: over 4,096 characters as several messages."""
+        sent = await self._user().send_long(text)
+        if sent:
+            await self.bot.settle(sent[-1])
 
     async def console_command(self, words: list[str]) -> bool:
         command = words[0].lower() if words else "help"
@@ -196,6 +205,21 @@ class Console:
                 self.say("-- :location needs two numbers, like :location 31.23 121.47 --")
                 return True
             await self._settled(self._user().send_location(latitude, longitude))
+            self.show_new()
+        elif command == "voice" and len(words) == 1:
+            await self._settled(self._user().send_voice(b"OggS console voice note", duration=5))
+            self.show_new()
+        elif command == "photo":
+            caption = " ".join(words[1:]) or None
+            await self._settled(self._user().send_photo(b"\xff\xd8 console photo", caption))
+            self.show_new()
+        elif command == "paste" and len(words) >= 2:
+            name = " ".join(words[1:])
+            content = await asyncio.to_thread(_read_file, name)
+            if content is None:
+                self.say(f"-- no such file: {name} --")
+                return True
+            await self._send_text(content.decode("utf-8", errors="replace").strip())
             self.show_new()
         elif command == "later" and len(words) == 2 and parse_shift(words[1]) is not None:
             shift = parse_shift(words[1])
@@ -280,7 +304,10 @@ async def run_console(
     deps = Deps(settings=settings, db=db, clock=clock)
     with db.session() as session:
         seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
-    bot = LocalBot(deps, BotAPIEmulator(bot_username="salesbot_demo_bot"), schedule=True)
+    emulator = BotAPIEmulator(
+        bot_username="salesbot_demo_bot", message_clock=lambda: clock().timestamp()
+    )
+    bot = LocalBot(deps, emulator, schedule=True)
     await bot.emulator.start()
     console = Console(bot, stdout, echo=not stdin.isatty(), clock=clock)
     for demo_person in CONSOLE_PEOPLE:

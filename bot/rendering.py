@@ -47,6 +47,13 @@ def local_time(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def birthday(value: str) -> str:
+    """A stored birthday (``1985-05-12``, or ``--05-12`` without a year) as people read it."""
+    year, month, day = value.rsplit("-", 2)
+    shown = datetime(2000, int(month), int(day)).strftime("%d %b").lstrip("0")
+    return f"{shown} {year}" if year.strip("-") else shown
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR))]),
@@ -60,6 +67,7 @@ def _environment() -> Environment:
     )
     environment.filters["shorten"] = shorten
     environment.filters["local_time"] = local_time
+    environment.filters["birthday"] = birthday
     return environment
 
 

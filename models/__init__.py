@@ -2,7 +2,7 @@
 
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
-from models.customers import Contact, ContactLink, Customer
+from models.customers import Contact, ContactLink, Customer, RecordChange
 from models.orders import Instalment, Payment, SalesOrder
 from models.outbox import CareCampaign, OutboxMessage, OutboxState
 from models.people import Invite, Role, Team, User
@@ -12,6 +12,7 @@ from models.sales import (
     ConversationState,
     Deal,
     DealStageChange,
+    DealValueChange,
     LostReason,
     PipelineStage,
     ScratchData,
@@ -30,6 +31,7 @@ __all__ = [
     "Customer",
     "Deal",
     "DealStageChange",
+    "DealValueChange",
     "Instalment",
     "Invite",
     "LostReason",
@@ -41,6 +43,7 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "QuoteStatus",
+    "RecordChange",
     "Role",
     "SalesOrder",
     "ScratchData",

@@ -25,6 +25,8 @@ class Customer(SQLModel, table=True):
     # The deepest discount off list price the company allows this customer; a quote beyond it
     # needs a manager's approval. None: only the products' own floors apply.
     max_discount_pct: Decimal | None = Field(default=None, sa_type=MONEY)
+    # When the customer means to buy (a ``Timeframe`` value), as the rep last judged it.
+    timeframe: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -47,6 +49,8 @@ class Contact(SQLModel, table=True):
     telegram_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
     # Set when Telegram refused a message because they blocked the bot; cleared when they write.
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the bot invited them to give their birthday (/birthday): it never asks again.
+    birthday_asked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -63,3 +67,20 @@ class ContactLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecordChange(SQLModel, table=True):
+    """One change to a customer's or a contact's facts: which field, old → new, by whom
+    (a person of the company, or the contact themselves) and when; shown on the timeline."""
+
+    __tablename__ = "record_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    field: str = Field(max_length=32)  # "name", "phone", …, or "contact_added"
+    old_value: str | None = Field(default=None, sa_type=sa.Text)
+    new_value: str | None = Field(default=None, sa_type=sa.Text)
+    changed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    changed_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,6 +17,8 @@ class SalesOrder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)
     deal_id: int = Field(foreign_key="deal.id", unique=True)
+    # The quote the order bills (its lines, currency and total), when the deal had one.
+    quote_id: int | None = Field(default=None, foreign_key="quote.id")
     customer_id: int = Field(foreign_key="customer.id", index=True)
     owner_id: int = Field(foreign_key="user.id", index=True)
     delivery_owner_id: int = Field(foreign_key="user.id", index=True)

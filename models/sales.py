@@ -86,6 +86,24 @@ class DealStageChange(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
 
 
+class DealValueChange(SQLModel, table=True):
+    """One change of a deal's value (amount and currency), old → new, with who and when: a person
+    of the company, or a customer's contact accepting a quote (``quote_id``)."""
+
+    __tablename__ = "deal_value_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    old_amount: Decimal = Field(sa_type=MONEY)
+    old_currency: str = Field(max_length=3)
+    new_amount: Decimal = Field(sa_type=MONEY)
+    new_currency: str = Field(max_length=3)
+    quote_id: int | None = Field(default=None, foreign_key="quote.id")
+    changed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    changed_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Touch(SQLModel, table=True):
     """A visit, call, meeting or message with a customer, with the promised next step."""
 

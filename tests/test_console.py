@@ -171,6 +171,7 @@ Gearboxes
 1
 6
 1
+1
 Dec 15
 1
 1
@@ -203,7 +204,10 @@ def test_console_import_order_payment_and_ticket(tmp_path: Path) -> None:
     assert "➕ 1 new product\n" in out and "⚠️ 1 bad row, left out:" in out
     assert "• row 3: list price is not an amount with at most 2 decimals (abc)" in out
     assert "✅ Imported: 1 added, 0 updated, 1 bad row left out." in out
-    # The rep wins a deal, makes the order and logs a partial payment.
+    # The rep wins a deal without a quote, confirms its value, makes the order and logs a
+    # partial payment.
+    assert "the order bills the deal's value: CNY 3,000.00" in out
+    assert "[1] ✅ Bill CNY 3,000.00\n     [2] ✖ Cancel, no order" in out
     assert "📦 Order O-2026-00001 · Acme Machinery" in out
     assert "Total CNY 3,000.00 · paid CNY 1,000.00 · due CNY 2,000.00" in out
     # A repair request on the customer, due by its kind (72 hours), assigned to the rep.

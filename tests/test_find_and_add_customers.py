@@ -79,6 +79,7 @@ async def test_customer_card_shows_the_essentials(
         "💼 New deal",
         "🕘 Timeline",
         "🔗 Link a contact",
+        "✏️ Edit",
     ]
 
 

@@ -38,6 +38,7 @@ def the_order(db: Database) -> SalesOrder:
 
 async def order_with_one_payment(bot: LocalBot, rep: SimUser) -> None:
     await bot.press(rep, "📦 Create the order")
+    await bot.press(rep, "✅ Bill CNY 12,000.00")  # no quote: the deal's value, confirmed
     await bot.send(rep, "Dec 15")
     await bot.press(rep, "Tom")
     await bot.press(rep, "Tom")
@@ -50,6 +51,10 @@ async def test_won_deal_becomes_an_order_with_one_payment_after_terms(
     team = await won_deal(bot, emulator, db)
     assert team.tom.last().button_texts()[0] == "📦 Create the order"
     await bot.press(team.tom, "📦 Create the order")
+    # No quote on the deal: the rep confirms the deal's value before anything else.
+    assert "the order bills the deal's value: CNY 12,000.00" in team.tom.last().text
+    assert team.tom.last().button_texts() == ["✅ Bill CNY 12,000.00", "✖ Cancel, no order"]
+    await bot.press(team.tom, "✅ Bill CNY 12,000.00")
     assert "When will it be delivered?" in team.tom.last().text
     assert "couldn't read “asap-ish” as a date" in texts(await bot.send(team.tom, "asap-ish"))
     await bot.send(team.tom, "Dec 15")
@@ -77,6 +82,7 @@ async def test_split_schedule_in_instalments(
 ) -> None:
     team = await won_deal(bot, emulator, db)
     await bot.press(team.tom, "📦 Create the order")
+    await bot.press(team.tom, "✅ Bill CNY 12,000.00")
     await bot.send(team.tom, "Dec 15")
     await bot.press(team.tom, "Tom")
     await bot.press(team.tom, "Tom")

@@ -550,3 +550,75 @@ def test_parse_capture(text: str, expected: Capture) -> None:
 )
 def test_parse_capture_without_customer(text: str) -> None:
     assert parse_capture(text, now=NOW, zone=ZONE) is None
+
+
+# -- labels where phone keyboards put them (after a comma, a full stop or a space) ---------------
+
+AS_TYPED: list[tuple[str, Capture]] = [
+    (
+        "宏达：演示很顺利，下一步：下周五发报价",
+        Capture("宏达", "演示很顺利", "发报价", When(d(12, 4), None)),
+    ),
+    (
+        "Acme: demo went well, next: send quote fri",
+        Capture("Acme", "demo went well", "send quote", When(d(11, 27), None)),
+    ),
+    (
+        "宏达：演示很顺利，下一步下周五发报价",
+        Capture("宏达", "演示很顺利", "发报价", When(d(12, 4), None)),
+    ),
+    (
+        "宏达：样品已送到。下一步明天下午三点电话确认",
+        Capture("宏达", "样品已送到", "电话确认", When(d(11, 26), t(15))),
+    ),
+    (
+        "Acme: demo. Next: call tomorrow 10am",
+        Capture("Acme", "demo", "call", When(d(11, 26), t(10))),
+    ),
+    (
+        "Acme: demo went well next: send quote fri",
+        Capture("Acme", "demo went well", "send quote", When(d(11, 27), None)),
+    ),
+    (
+        "Acme: demo went well, Next Step：send quote fri",
+        Capture("Acme", "demo went well", "send quote", When(d(11, 27), None)),
+    ),
+    (
+        "Acme: demo, follow up: fri",
+        Capture("Acme", "demo", None, When(d(11, 27), None)),
+    ),
+    (
+        "华联：价格太高，跟进：明天下午三点",
+        Capture("华联", "价格太高", None, When(d(11, 26), t(15))),
+    ),
+    (
+        "宏达：演示很顺利。下一步：发报价，回访：下周五",
+        Capture("宏达", "演示很顺利", "发报价", When(d(12, 4), None)),
+    ),
+    # Not labels: "next" in words or without a colon, 下一步 inside a sentence or before 的.
+    (
+        "Acme: we meet next week, all good",
+        Capture("Acme", "we meet next week, all good", None, None),
+    ),
+    (
+        "Acme: nextgen: line is ready, next steps unclear",
+        Capture("Acme", "nextgen: line is ready, next steps unclear", None, None),
+    ),
+    (
+        "Acme: context: they restock, annex: signed",
+        Capture("Acme", "context: they restock, annex: signed", None, None),
+    ),
+    (
+        "宏达：讨论了下一步计划",
+        Capture("宏达", "讨论了下一步计划", None, None),
+    ),
+    (
+        "宏达：演示很顺利，下一步的计划还没定",
+        Capture("宏达", "演示很顺利，下一步的计划还没定", None, None),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), AS_TYPED)
+def test_parse_capture_as_typed(text: str, expected: Capture) -> None:
+    assert parse_capture(text, now=NOW, zone=ZONE) == expected

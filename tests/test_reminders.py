@@ -121,6 +121,7 @@ async def test_the_morning_brief_comes_once_at_0830_local_in_each_zone_across_ds
         (datetime(2027, 3, 27, 0, 30, tzinfo=UTC), ["Sat 27 Mar"], []),  # 08:30 Shanghai
         (datetime(2027, 3, 27, 7, 29, tzinfo=UTC), ["Sat 27 Mar"], []),
         (datetime(2027, 3, 27, 7, 30, tzinfo=UTC), ["Sat 27 Mar"], ["Sat 27 Mar"]),  # 08:30 CET
+        (datetime(2027, 3, 28, 0, 30, tzinfo=UTC), ["Sat 27 Mar", "Sun 28 Mar"], ["Sat 27 Mar"]),
         (datetime(2027, 3, 28, 6, 29, tzinfo=UTC), ["Sat 27 Mar", "Sun 28 Mar"], ["Sat 27 Mar"]),
         (  # 08:30 CEST is 06:30 UTC: an hour earlier than the day before
             datetime(2027, 3, 28, 6, 30, tzinfo=UTC),
@@ -128,6 +129,11 @@ async def test_the_morning_brief_comes_once_at_0830_local_in_each_zone_across_ds
             ["Sat 27 Mar", "Sun 28 Mar"],
         ),
         # Down all of Monday the 29th: no brief for it comes late on Tuesday.
+        (
+            datetime(2027, 3, 30, 0, 30, tzinfo=UTC),
+            ["Sat 27 Mar", "Sun 28 Mar", "Tue 30 Mar"],
+            ["Sat 27 Mar", "Sun 28 Mar"],
+        ),
         (
             datetime(2027, 3, 30, 6, 30, tzinfo=UTC),
             ["Sat 27 Mar", "Sun 28 Mar", "Tue 30 Mar"],

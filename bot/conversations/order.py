@@ -1,5 +1,6 @@
-"""Won deal → order: delivery date, who delivers, who collects, and the payment schedule (one
-payment at delivery plus the customer's terms, or instalments typed as "5000 Dec 31")."""
+"""Won deal → order: what it bills (the deal's quote, said up front; without a quote the rep
+confirms the deal's value first), delivery date, who delivers, who collects, and the payment
+schedule (one payment at delivery plus the customer's terms, or instalments as "5000 Dec 31")."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from bot.services import orders
 from bot.services.errors import NotFound
 
 NAME = "order"
-DELIVERY, DELIVERY_OWNER, PAYMENT_OWNER, SCHEDULE, INSTALMENTS = range(5)
+# New steps go at the end: a conversation persisted mid-way keeps meaning the same step.
+DELIVERY, DELIVERY_OWNER, PAYMENT_OWNER, SCHEDULE, INSTALMENTS, CONFIRM_VALUE = range(6)
 TEXT = filters.TEXT & ~filters.COMMAND
 PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%\s*(.*)$")
 
@@ -48,17 +50,78 @@ def _deal_id(context: BotContext) -> int:
     return int(_data(context)["deal_id"])
 
 
+def _billing(context: BotContext) -> orders.Billing:
+    """What the order bills, as shown to the person when the conversation began."""
+    saved = _data(context).get("billing")
+    if saved is None:  # a conversation begun before orders billed quotes: what it bills now
+        with context.deps.db.session() as session:
+            return orders.billing(session, context.me, _deal_id(context))
+    return orders.Billing(
+        quote_id=saved["quote_id"],
+        quote_number=saved["quote_number"],
+        accepted=bool(saved["accepted"]),
+        total=Decimal(saved["total"]),
+        currency=saved["currency"],
+        deal_amount=Decimal(saved["deal_amount"]),
+        deal_currency=saved["deal_currency"],
+    )
+
+
 async def start(update: Update, context: BotContext) -> int:
     deal_id = int_part(callback_parts(update, "ord"), 1)
     if deal_id is None:
         raise NotFound()
     with context.deps.db.session() as session:
-        orders.order_people(session, context.me, deal_id)  # a won deal the person may see
-        title = orders.deal_title(session, context.me, deal_id)
+        title = orders.deal_title(session, context.me, deal_id)  # a won deal the person may see
+        billing = orders.billing(session, context.me, deal_id)
     clear_conversation_data(context, NAME)
-    _data(context).update(deal_id=deal_id, instalments=[])
-    await show(update, context, "orders/ask_delivery", deal_title=title)
+    _data(context).update(
+        deal_id=deal_id,
+        deal_title=title,
+        instalments=[],
+        billing={
+            "quote_id": billing.quote_id,
+            "quote_number": billing.quote_number,
+            "accepted": billing.accepted,
+            "total": str(billing.total),
+            "currency": billing.currency,
+            "deal_amount": str(billing.deal_amount),
+            "deal_currency": billing.deal_currency,
+        },
+    )
+    if billing.quote_id is None:
+        rows = [
+            [
+                (
+                    label(update, context, "order_bill_value", billing.total, billing.currency),
+                    "ord:val:ok",
+                )
+            ],
+            [(label(update, context, "order_cancel"), "ord:val:no")],
+        ]
+        await show(
+            update,
+            context,
+            "orders/confirm_value",
+            markup=keyboard(rows),
+            deal_title=title,
+            billing=billing,
+        )
+        return CONFIRM_VALUE
+    await show(update, context, "orders/ask_delivery", deal_title=title, billing=billing)
     return DELIVERY
+
+
+async def value_confirmed(update: Update, context: BotContext) -> int:
+    title = str(_data(context)["deal_title"])
+    await show(update, context, "orders/ask_delivery", deal_title=title, billing=_billing(context))
+    return DELIVERY
+
+
+async def value_refused(update: Update, context: BotContext) -> int:
+    clear_conversation_data(context, NAME)
+    await show(update, context, "orders/value_refused")
+    return END
 
 
 async def _ask_person(update: Update, context: BotContext, step: str) -> None:
@@ -96,11 +159,13 @@ async def payment_owner_chosen(update: Update, context: BotContext) -> int:
         [single] = orders.default_schedule(
             session, context.me, _deal_id(context), date.fromisoformat(data["delivery_date"])
         )
-        total, currency = orders.deal_total(session, context.me, _deal_id(context))
+    billing = _billing(context)
     rows = [
         [
             (
-                label(update, context, "one_payment", single.amount, currency, single.due_date),
+                label(
+                    update, context, "one_payment", single.amount, billing.currency, single.due_date
+                ),
                 "ord:sch:one",
             )
         ],
@@ -111,8 +176,7 @@ async def payment_owner_chosen(update: Update, context: BotContext) -> int:
         context,
         "orders/ask_schedule",
         markup=keyboard(rows),
-        total=total,
-        currency=currency,
+        billing=billing,
     )
     return SCHEDULE
 
@@ -128,16 +192,15 @@ async def one_payment(update: Update, context: BotContext) -> int:
 
 async def _ask_instalment(update: Update, context: BotContext, *, unclear: bool = False) -> int:
     planned = _planned(context)
-    with context.deps.db.session() as session:
-        total, currency = orders.deal_total(session, context.me, _deal_id(context))
-    left = total - sum((item.amount for item in planned), Decimal(0))
+    billing = _billing(context)
+    left = billing.total - sum((item.amount for item in planned), Decimal(0))
     await (reply if unclear or update.callback_query is None else show)(
         update,
         context,
         "orders/instalment_unclear" if unclear else "orders/ask_instalment",
         planned=planned,
         left=left,
-        currency=currency,
+        currency=billing.currency,
         example=f"{(left / 2).quantize(Decimal('1')):,}",
     )
     return INSTALMENTS
@@ -177,8 +240,7 @@ def _read_instalment(
 
 async def instalment_given(update: Update, context: BotContext) -> int:
     planned = _planned(context)
-    with context.deps.db.session() as session:
-        total, _ = orders.deal_total(session, context.me, _deal_id(context))
+    total = _billing(context).total
     left = total - sum((item.amount for item in planned), Decimal(0))
     instalment = _read_instalment(message_text(update), left, total, context)
     if instalment is None:
@@ -202,11 +264,17 @@ async def _create(
         delivery_owner_id=int(data["delivery_owner_id"]),
         payment_owner_id=int(data["payment_owner_id"]),
         instalments=schedule,
+        confirmed=_billing(context),
     )
     deps = context.deps
-    with deps.db.session() as session:
-        order = orders.create_order(session, context.me, draft, now=deps.now())
-        order_id = order.id or 0
+    try:
+        with deps.db.session() as session:
+            order = orders.create_order(session, context.me, draft, now=deps.now())
+            order_id = order.id or 0
+    except orders.BillingChanged as changed:  # nothing saved; start again from the deal
+        clear_conversation_data(context, NAME)
+        await show(update, context, changed.template, **changed.details)
+        return END
     clear_conversation_data(context, NAME)
     await send_order_card(update, context, order_id, edit=update.callback_query is not None)
     return END
@@ -217,6 +285,11 @@ def order_conversation() -> ConversationHandler[BotContext]:
         NAME,
         entry_points=[CallbackQueryHandler(start, pattern=r"^ord:new:\d+$")],
         states={
+            CONFIRM_VALUE: [
+                CallbackQueryHandler(value_confirmed, pattern=r"^ord:val:ok$"),
+                CallbackQueryHandler(value_refused, pattern=r"^ord:val:no$"),
+                MessageHandler(TEXT, pick_with_buttons),
+            ],
             DELIVERY: [MessageHandler(TEXT, delivery_given)],
             DELIVERY_OWNER: [
                 CallbackQueryHandler(delivery_owner_chosen, pattern=r"^ord:dv:\d+$"),

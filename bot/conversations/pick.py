@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.app import BotContext
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply
+from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
 from bot.services import customers
 from bot.services.customers import CustomerLine
 from bot.services.errors import NotFound
@@ -23,10 +23,14 @@ def customer_buttons(
     ]
 
 
-async def ask_customer(update: Update, context: BotContext, flow: str) -> None:
+async def ask_customer(
+    update: Update, context: BotContext, flow: str, *, edit: bool = False
+) -> None:
+    """Which customer? Recent ones as buttons; ``edit`` turns the pressed button's message
+    into the question instead of sending a new one."""
     with context.deps.db.session() as session:
         recent = customers.recent_customers(session, context.me)
-    await reply(
+    await (show if edit else reply)(
         update,
         context,
         "visits/ask_customer",

@@ -1,10 +1,16 @@
 """/visit: log a visit, call, meeting or message step by step (customer, kind, what happened,
 check-in, next step, follow-up date), or in one message by quick capture:
-``/visit Acme: demo went well; next: send quote fri`` then one tap on Save."""
+``/visit Acme: demo went well; next: send quote fri`` then one tap on Save.
+
+Two kinds of drafts wait in the person's data (kept in the database, so they survive a
+restart) for a button pressed later: a quick capture naming a customer nobody has yet
+(*➕ Add "…" as a new customer*), and a voice note, photo or location sent outside any flow
+(*📝 Log a visit with this*). A long note Telegram split into several messages is joined
+again (the rule is in ``bot.services.quick_capture``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -42,19 +48,90 @@ from bot.handlers.replies import (
 )
 from bot.parsing.capture import parse_capture
 from bot.parsing.dates import When, parse_when
-from bot.services import customers, visits
+from bot.services import customers, quick_capture, visits
+from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 from bot.services.errors import NotFound
 from bot.services.visibility import visible_customer
 from models import TouchKind
 
 NAME = "visit"
-CUSTOMER, KIND, NOTES, LOCATION, NEXT_STEP, FOLLOW_UP, PAST_OK, CONFIRM = range(8)
+CUSTOMER, KIND, NOTES, LOCATION, NEXT_STEP, FOLLOW_UP, PAST_OK, CONFIRM, DUPLICATE = range(9)
 TEXT = filters.TEXT & ~filters.COMMAND
 MEDIA = filters.VOICE | filters.AUDIO | filters.PHOTO | filters.Document.ALL | filters.VIDEO
+OFFERED_MEDIA = filters.VOICE | filters.PHOTO | filters.LOCATION
+DRAFTS = "visit_drafts"  # in user_data: message id → a draft waiting for its button
+MAX_DRAFTS = 5
 
 
 def _data(context: BotContext) -> dict[str, Any]:
     return conversation_data(context, NAME)
+
+
+def _drafts(context: BotContext) -> dict[str, dict[str, Any]]:
+    data = context.user_data
+    assert data is not None
+    return data.setdefault(DRAFTS, {})  # type: ignore[no-any-return]
+
+
+def _keep_draft(context: BotContext, key: int, draft: dict[str, Any]) -> None:
+    """Keep ``draft`` for the button with ``key``; only the newest few are kept."""
+    drafts = _drafts(context)
+    drafts[str(key)] = draft
+    for old in sorted(drafts, key=int)[:-MAX_DRAFTS]:
+        del drafts[old]
+
+
+def _take_draft(context: BotContext, update: Update) -> dict[str, Any]:
+    """The draft of the pressed button (``vis:<what>:<key>``), once: NotFound if it was used
+    or dropped."""
+    drafts = _drafts(context)
+    draft = drafts.pop((callback_parts(update, "vis") or [""])[-1], None)
+    if not drafts and context.user_data is not None:
+        context.user_data.pop(DRAFTS, None)
+    if draft is None:
+        raise NotFound()
+    return draft
+
+
+def _sent_at(update: Update, context: BotContext) -> datetime:
+    """When the person sent the message (Telegram's date), else now."""
+    message = update.message
+    return message.date if message is not None and message.date else context.deps.now()
+
+
+def _remember_part(update: Update, context: BotContext, text: str) -> None:
+    """Note when the last part of the notes came and how long it was."""
+    _data(context).update(
+        part_at=_sent_at(update, context).timestamp(),
+        part_length=quick_capture.text_length(text),
+    )
+
+
+def _take_continuation(update: Update, context: BotContext) -> int | None:
+    """If this text is the rest of a long note Telegram split, add it to the note and return
+    the note's length so far; else None (it answers the step)."""
+    data = _data(context)
+    if "part_at" not in data:
+        return None
+    if not quick_capture.is_continuation(
+        previous_length=int(data["part_length"]),
+        previous_at=datetime.fromtimestamp(float(data["part_at"]), UTC),
+        at=_sent_at(update, context),
+    ):
+        return None
+    text = message_text(update)
+    _remember_part(update, context, text)
+    if data.get("quick"):
+        data["message"] = quick_capture.join_note_parts(data.get("message", ""), text)
+        capture = parse_capture(
+            _typed(data["message"]), now=context.deps.now(), zone=context.me.timezone
+        )
+        if capture is not None:
+            data.update(notes=capture.notes, next_step=capture.next_step)
+            _remember_when(context, capture.when)
+    else:
+        data["notes"] = quick_capture.join_note_parts(data.get("notes", ""), text)
+    return len(data.get("notes") or "")
 
 
 async def _ask_kind(update: Update, context: BotContext) -> int:
@@ -71,10 +148,15 @@ async def _ask_kind(update: Update, context: BotContext) -> int:
     return KIND
 
 
+def _typed(message: str) -> str:
+    """What follows ``/visit``."""
+    return message.partition(" ")[2].strip()
+
+
 async def start_visit(update: Update, context: BotContext) -> int:
     """/visit alone asks step by step; /visit with text is a quick capture or a search."""
     clear_conversation_data(context, NAME)
-    typed = message_text(update).partition(" ")[2].strip()
+    typed = _typed(message_text(update))
     if not typed:
         await ask_customer(update, context, "vis")
         return CUSTOMER
@@ -90,23 +172,137 @@ async def start_visit(update: Update, context: BotContext) -> int:
         notes=capture.notes,
         next_step=capture.next_step,
         attachments=[],
+        message=message_text(update),
     )
+    _remember_part(update, context, message_text(update))
     _remember_when(context, capture.when)
     with deps.db.session() as session:
-        matches = customers.search_customers(session, context.me, capture.customer)
+        matches = quick_capture.capture_customers(session, context.me, capture.customer)
     if len(matches) == 1:
         data.update(customer_id=matches[0].customer_id, customer_name=matches[0].name)
         return await _after_follow_up(update, context)
     if not matches:
-        await show_search_results(update, context, "vis:cus:", capture.customer)
-        return CUSTOMER
+        return await _offer_new_customer(update, context, capture.customer)
+    data["capture_query"] = capture.customer
+    return await _ask_capture_customer(update, context, continued=0)
+
+
+async def _ask_capture_customer(update: Update, context: BotContext, *, continued: int) -> int:
+    query = _data(context)["capture_query"]
+    with context.deps.db.session() as session:
+        matches = quick_capture.capture_customers(session, context.me, query)
     await reply(
         update,
         context,
         "visits/pick_capture_customer",
         markup=keyboard(customer_buttons(update, context, "vis:cus:", matches)),
-        query=capture.customer,
+        query=query,
+        continued=continued,
     )
+    return CUSTOMER
+
+
+async def _offer_new_customer(update: Update, context: BotContext, name: str) -> int:
+    """A quick capture naming no customer of theirs: end the flow, keep what was typed, and
+    offer to add the customer (the draft waits in user data for the button)."""
+    draft = {**_data(context), "new_customer": name}
+    clear_conversation_data(context, NAME)
+    key = update.message.message_id if update.message else 0
+    _keep_draft(context, key, draft)
+    await reply(
+        update,
+        context,
+        "visits/unknown_customer",
+        markup=keyboard(
+            [[(label(update, context, "add_as_new_customer", name), f"vis:add:{key}")]]
+        ),
+        name=name,
+    )
+    return END
+
+
+async def start_new_customer(update: Update, context: BotContext) -> int:
+    """➕ Add "…" as a new customer: create it (after the duplicate check), then the visit's
+    confirmation with everything that was typed."""
+    draft = _take_draft(context, update)
+    clear_conversation_data(context, NAME)
+    _data(context).update(draft)
+    return await _add_customer(update, context, allow_duplicate=False)
+
+
+async def add_customer_anyway(update: Update, context: BotContext) -> int:
+    return await _add_customer(update, context, allow_duplicate=True)
+
+
+async def _add_customer(update: Update, context: BotContext, *, allow_duplicate: bool) -> int:
+    data = _data(context)
+    deps = context.deps
+    try:
+        with deps.db.session() as session:
+            customer = customers.create_customer(
+                session,
+                context.me,
+                name=data["new_customer"],
+                allow_duplicate=allow_duplicate,
+                now=deps.now(),
+            )
+            customer_id, name = customer.id or 0, customer.name
+    except DuplicateCustomer as duplicate:
+        rows = customer_buttons(update, context, "vis:cus:", duplicate.matches[:5])
+        rows.append([(label(update, context, "create_anyway"), "vis:force")])
+        await show(
+            update,
+            context,
+            "visits/new_customer_duplicate",
+            markup=keyboard(rows),
+            name=data["new_customer"],
+            matches=duplicate.matches,
+        )
+        return DUPLICATE
+    except CustomerNameInvalid:
+        name = data["new_customer"]
+        clear_conversation_data(context, NAME)
+        await show(update, context, "visits/new_customer_invalid", name=name)
+        return END
+    data.pop("new_customer", None)
+    data.update(customer_id=customer_id, customer_name=name, new_customer_added=True)
+    return await _after_follow_up(update, context)
+
+
+async def offer_visit(update: Update, context: BotContext) -> None:
+    """A voice note, photo or location outside any flow: offer to log a visit with it."""
+    message = update.message
+    if message is None:
+        return
+    draft: dict[str, Any] = {"attachments": []}
+    attachment = _attachment(update)
+    if attachment is not None:
+        draft["attachments"].append(attachment)
+    elif message.location is not None:
+        draft.update(latitude=message.location.latitude, longitude=message.location.longitude)
+    else:
+        return
+    if message.caption:
+        draft["notes"] = message.caption
+    _keep_draft(context, message.message_id, draft)
+    await reply(
+        update,
+        context,
+        "visits/media_offer",
+        markup=keyboard(
+            [[(label(update, context, "log_visit_with_this"), f"vis:media:{message.message_id}")]]
+        ),
+        what=attachment["kind"] if attachment else "location",
+    )
+
+
+async def start_from_media(update: Update, context: BotContext) -> int:
+    """📝 Log a visit with this: the voice note or photo is the notes' attachment, the location
+    the check-in; first, which customer."""
+    draft = _take_draft(context, update)
+    clear_conversation_data(context, NAME)
+    _data(context).update(draft)
+    await ask_customer(update, context, "vis", edit=True)
     return CUSTOMER
 
 
@@ -133,6 +329,9 @@ async def start_from_reminder(update: Update, context: BotContext) -> int:
 
 
 async def customer_typed(update: Update, context: BotContext) -> int:
+    continued = _take_continuation(update, context)  # only after a quick capture
+    if continued is not None:
+        return await _ask_capture_customer(update, context, continued=continued)
     await show_search_results(update, context, "vis:cus:", message_text(update)[:100])
     return CUSTOMER
 
@@ -153,13 +352,26 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
         kind = TouchKind(parts[1])
     except (IndexError, ValueError):
         raise NotFound() from None
-    _data(context)["kind"] = kind.value
-    await show(update, context, "visits/ask_notes")
+    data = _data(context)
+    data["kind"] = kind.value
+    if data.get("attachments"):  # a voice note or photo came first
+        await show(
+            update,
+            context,
+            "visits/attachment_kept",
+            markup=keyboard([[(label(update, context, "done"), "vis:notes:done")]]),
+            count=len(data["attachments"]),
+        )
+    else:
+        await show(update, context, "visits/ask_notes")
     return NOTES
 
 
 async def notes_written(update: Update, context: BotContext) -> int:
-    _data(context)["notes"] = message_text(update)
+    data = _data(context)
+    text = message_text(update)
+    data["notes"] = "\n".join(filter(None, [data.get("notes", ""), text]))
+    _remember_part(update, context, text)
     return await _ask_location(update, context)
 
 
@@ -214,12 +426,16 @@ async def notes_done(update: Update, context: BotContext) -> int:
     return await _ask_location(update, context)
 
 
-async def _ask_location(update: Update, context: BotContext) -> int:
+async def _ask_location(update: Update, context: BotContext, *, continued: int = 0) -> int:
+    if "latitude" in _data(context):  # the location came first
+        return await _ask_next_step(update, context, checked_in=True)
     share = KeyboardButton(label(update, context, "share_location"), request_location=True)
     markup = ReplyKeyboardMarkup(
         [[share], [label(update, context, "skip")]], resize_keyboard=True, one_time_keyboard=True
     )
-    await send_with_reply_keyboard(update, context, "visits/ask_location", markup)
+    await send_with_reply_keyboard(
+        update, context, "visits/ask_location", markup, continued=continued
+    )
     return LOCATION
 
 
@@ -231,26 +447,37 @@ async def location_shared(update: Update, context: BotContext) -> int:
 
 
 async def location_skipped(update: Update, context: BotContext) -> int | None:
-    if message_text(update).strip().lower() != label(update, context, "skip").lower():
-        await reply(update, context, "visits/location_reask")
-        return None
-    return await _ask_next_step(update, context, checked_in=False)
+    if message_text(update).strip().lower() == label(update, context, "skip").lower():
+        return await _ask_next_step(update, context, checked_in=False)
+    continued = _take_continuation(update, context)
+    if continued is not None:
+        return await _ask_location(update, context, continued=continued)
+    await reply(update, context, "visits/location_reask")
+    return None
 
 
 async def _ask_next_step(update: Update, context: BotContext, *, checked_in: bool) -> int:
     await send_with_reply_keyboard(
         update, context, "visits/location_done", ReplyKeyboardRemove(), location=checked_in
     )
+    return await _ask_for_next_step(update, context, continued=0)
+
+
+async def _ask_for_next_step(update: Update, context: BotContext, *, continued: int) -> int:
     await reply(
         update,
         context,
         "visits/ask_next_step",
         markup=keyboard([[(label(update, context, "skip"), "vis:skip:next")]]),
+        continued=continued,
     )
     return NEXT_STEP
 
 
 async def next_step_written(update: Update, context: BotContext) -> int:
+    continued = _take_continuation(update, context)
+    if continued is not None:  # the check-in came first: the next step follows the notes
+        return await _ask_for_next_step(update, context, continued=continued)
     _data(context)["next_step"] = message_text(update)
     return await _ask_follow_up(update, context)
 
@@ -314,7 +541,7 @@ async def no_follow_up(update: Update, context: BotContext) -> int:
     return await _after_follow_up(update, context)
 
 
-async def _after_follow_up(update: Update, context: BotContext) -> int:
+async def _after_follow_up(update: Update, context: BotContext, *, continued: int = 0) -> int:
     if _in_past(context):
         follow_up = _follow_up(context)
         await show(
@@ -332,9 +559,18 @@ async def _after_follow_up(update: Update, context: BotContext) -> int:
             instant=follow_up,
             has_time=_data(context).get("has_time", False),
             timezone=context.me.timezone,
+            continued=continued,
         )
         return PAST_OK
-    return await _confirm(update, context)
+    return await _confirm(update, context, continued=continued)
+
+
+async def text_at_a_button_step(update: Update, context: BotContext) -> int | None:
+    """Text where a button is expected: the rest of a long quick capture, else a re-ask."""
+    continued = _take_continuation(update, context)
+    if continued is None:
+        return await pick_with_buttons(update, context)
+    return await _after_follow_up(update, context, continued=continued)
 
 
 async def past_answered(update: Update, context: BotContext) -> int:
@@ -343,7 +579,7 @@ async def past_answered(update: Update, context: BotContext) -> int:
     return await _ask_follow_up(update, context)
 
 
-async def _confirm(update: Update, context: BotContext) -> int:
+async def _confirm(update: Update, context: BotContext, *, continued: int = 0) -> int:
     data = _data(context)
     draft = _draft(context)
     await show(
@@ -364,6 +600,8 @@ async def _confirm(update: Update, context: BotContext) -> int:
         follow_up=draft.follow_up_at,
         has_time=draft.follow_up_has_time,
         timezone=context.me.timezone,
+        new_customer=bool(data.get("new_customer_added")),
+        continued=continued,
     )
     return CONFIRM
 
@@ -447,6 +685,8 @@ def visit_conversation() -> ConversationHandler[BotContext]:
             CommandHandler("visit", start_visit),
             CallbackQueryHandler(start_from_card, pattern=r"^vis:new:\d+$"),
             CallbackQueryHandler(start_from_reminder, pattern=r"^vis:done:\d+$"),
+            CallbackQueryHandler(start_new_customer, pattern=r"^vis:add:\d+$"),
+            CallbackQueryHandler(start_from_media, pattern=r"^vis:media:\d+$"),
         ],
         states={
             CUSTOMER: [
@@ -476,11 +716,16 @@ def visit_conversation() -> ConversationHandler[BotContext]:
             ],
             PAST_OK: [
                 CallbackQueryHandler(past_answered, pattern=r"^vis:past:(yes|no)$"),
-                MessageHandler(TEXT, pick_with_buttons),
+                MessageHandler(TEXT, text_at_a_button_step),
             ],
             CONFIRM: [
                 CallbackQueryHandler(save, pattern=r"^vis:save$"),
                 CallbackQueryHandler(redate, pattern=r"^vis:redate$"),
+                MessageHandler(TEXT, text_at_a_button_step),
+            ],
+            DUPLICATE: [
+                CallbackQueryHandler(customer_picked, pattern=r"^vis:cus:\d+$"),
+                CallbackQueryHandler(add_customer_anyway, pattern=r"^vis:force$"),
                 MessageHandler(TEXT, pick_with_buttons),
             ],
         },
@@ -489,3 +734,8 @@ def visit_conversation() -> ConversationHandler[BotContext]:
 
 def undo_handler() -> CallbackQueryHandler[BotContext, None]:
     return CallbackQueryHandler(undo, pattern=r"^vis:undo:\d+$")
+
+
+def media_offer_handler() -> MessageHandler[BotContext, None]:
+    """A voice note, photo or location outside any flow (register after the conversations)."""
+    return MessageHandler(OFFERED_MEDIA, offer_visit)

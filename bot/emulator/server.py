@@ -373,6 +373,20 @@ class SimUser:
             ]
         return await self._send_message(content)
 
+    async def send_long(self, text: str) -> list[int]:
+        """Send ``text`` as a Telegram app does when it is longer than one message allows:
+        several messages of at most 4,096 characters (UTF-16 units), cut at the limit."""
+        parts: list[str] = []
+        start = size = 0
+        for index, char in enumerate(text):
+            width = 2 if ord(char) > 0xFFFF else 1
+            if size + width > MAX_TEXT_LENGTH:
+                parts.append(text[start:index])
+                start, size = index, 0
+            size += width
+        parts.append(text[start:])
+        return [await self.send(part) for part in parts if part]
+
     async def send_location(self, latitude: float, longitude: float) -> int:
         return await self._send_message(
             {"location": {"latitude": latitude, "longitude": longitude}}
@@ -500,7 +514,9 @@ class BotAPIEmulator:
     ``enforce_limits=True`` turns on Telegram-like rate limits for message sends (see
     :meth:`limit_rate`). ``clock`` is the emulator's own time source for those limits and for
     ``send_log`` (default :func:`time.monotonic`); tests may pass a fake one to make rolling
-    windows exact. It must never go backwards.
+    windows exact. It must never go backwards. ``message_clock`` gives the ``date`` (Unix
+    seconds) of what simulated users send (default :func:`time.time`); a test or the console
+    may pass its own clock so message dates agree with the bot's.
     """
 
     def __init__(
@@ -512,6 +528,7 @@ class BotAPIEmulator:
         bot_name: str = "Salesbot",
         enforce_limits: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        message_clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -523,6 +540,7 @@ class BotAPIEmulator:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         # Flood control and send timing (see flood, limit_rate, drop_connections).
         self.clock = clock
+        self.message_clock = message_clock
         self.enforce_limits = enforce_limits
         self.overall_limit: int | None = MAX_SENDS_PER_SECOND
         self.per_chat_limit: int | None = MAX_SENDS_PER_CHAT_PER_SECOND
@@ -799,7 +817,7 @@ class BotAPIEmulator:
             "message_id": self._new_message_id(user.id),
             "from": user.to_json(),
             "chat": user.chat_json(),
-            "date": _now(),
+            "date": int(self.message_clock()),
             **content,
         }
         user.sent.append(message)

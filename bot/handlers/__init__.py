@@ -22,11 +22,12 @@ from bot.conversations.pay import pay_conversation
 from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
+from bot.conversations.record_edit import record_edit_conversation
 from bot.conversations.settings import settings_conversation, show_settings
 from bot.conversations.snooze import snooze_conversation, snooze_now
 from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
-from bot.conversations.visit import undo_handler, visit_conversation
+from bot.conversations.visit import media_offer_handler, undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
 from bot.handlers import contacts as contact_handlers
@@ -50,6 +51,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             product_conversation(),
             ticket_conversation(),
             terms_conversation(),
+            record_edit_conversation(),
             snooze_conversation(),
             answer_conversation(),
             care_conversation(),
@@ -90,6 +92,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
+            media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),
             MessageHandler(filters.ALL, basics.stray_input),

@@ -17,13 +17,14 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import contacts, quotes, tickets
+from bot.services import contacts, quotes, records, tickets
 from bot.services.contacts import ContactPerson
 from bot.services.errors import NotFound
 from models import TicketKind
 
 TICKET_KINDS = tuple(kind.value for kind in TicketKind)
 TICKET_DRAFT = "contact_ticket_kind"  # in user_data while the contact opens a request
+BIRTHDAY_DRAFT = "contact_birthday"  # in user_data while the bot waits for their birthday
 CHOOSING_KIND = "?"
 
 
@@ -75,14 +76,23 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
                 person = contacts.set_opt_in(
                     session, person.contact_id, parts[1] == "yes", now=deps.now()
                 )
-            await show(update, context, "contacts/consent_saved", person=person)
+                ask_birthday = person.opted_in and records.ask_birthday_once(
+                    session, person.contact_id, now=deps.now()
+                )
+            await show(
+                update, context, "contacts/consent_saved", person=person, ask_birthday=ask_birthday
+            )
         else:
             await alert(update, context, "not_found_alert")
         return
     text = message_text(update).strip()
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    birthday_pending = context.user_data.get(BIRTHDAY_DRAFT) if context.user_data else None
     if drafting and command in ("", "/cancel"):
         await ticket_described(update, context, person, drafting, text, cancel=bool(command))
+    elif command == "/birthday" or (birthday_pending and command in ("", "/cancel")):
+        given = text.partition(" ")[2] if command == "/birthday" else text
+        await birthday_given(update, context, person, given, cancel=command == "/cancel")
     elif command == "/ticket":
         if context.user_data is not None:
             context.user_data[TICKET_DRAFT] = CHOOSING_KIND
@@ -108,6 +118,31 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
         await reply(update, context, "contacts/question_sent", person=person)
     else:
         await reply(update, context, "contacts/help", person=person)
+
+
+async def birthday_given(
+    update: Update, context: BotContext, person: ContactPerson, text: str, *, cancel: bool
+) -> None:
+    """``/birthday`` (optionally with the date): the contact's own birthday, for a greeting."""
+    assert context.user_data is not None
+    if cancel:
+        context.user_data.pop(BIRTHDAY_DRAFT, None)
+        await reply(update, context, "cancelled")
+        return
+    if not text.strip():
+        context.user_data[BIRTHDAY_DRAFT] = True
+        await reply(update, context, "contacts/birthday_ask", again=False, person=person)
+        return
+    deps = context.deps
+    try:
+        with deps.db.session() as session:
+            change = records.set_own_birthday(session, person.contact_id, text, now=deps.now())
+    except records.ValueInvalid:
+        context.user_data[BIRTHDAY_DRAFT] = True
+        await reply(update, context, "contacts/birthday_ask", again=True, person=person)
+        return
+    context.user_data.pop(BIRTHDAY_DRAFT, None)
+    await reply(update, context, "contacts/birthday_saved", change=change, person=person)
 
 
 async def ask_ticket_kind(update: Update, context: BotContext, *, again: bool) -> None:

@@ -63,9 +63,10 @@ def card_buttons(
             (label(update, context, "timeline"), f"tl:{customer_id}:0"),
             (label(update, context, "link_contact"), f"ct:list:{customer_id}"),
         ],
+        [(label(update, context, "edit"), f"ed:cus:{customer_id}")],
     ]
     if customers.may_set_terms(context.me):
-        rows.append([(label(update, context, "terms"), f"trm:{customer_id}")])
+        rows[-1].append((label(update, context, "terms"), f"trm:{customer_id}"))
     return rows
 
 

@@ -1,5 +1,10 @@
 """Quick capture of a visit in one message ("Acme: demo went well; next: send quote fri")
-split into customer, notes, next step and follow-up date."""
+split into customer, notes, next step and follow-up date.
+
+Parts are separated by ``;``, ``；`` or a new line, and also by a label standing after a comma,
+a full stop or a space, as phone keyboards type it: ``Acme: demo went well, next: send quote
+fri`` or ``宏达：演示很顺利，下一步：下周五发报价``. In the middle of a sentence an English label
+needs its colon (``next week`` in the notes is not a label); ``下一步`` needs none."""
 
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ class Capture:
 
 _CUSTOMER_SEPARATOR = re.compile(r"[:：]| [-–—] ")
 _SEGMENT_SEPARATOR = re.compile(r"[;；\n]")
-_NEXT_LABEL = re.compile(r"(?:next\s*steps?|next|then|下一步|下步)\s*[:：]\s*", re.IGNORECASE)
+_NEXT_LABEL = re.compile(
+    r"(?:(?:next\s*steps?|next|then|下一步|下步)\s*[:：]|下一步(?!的))\s*", re.IGNORECASE
+)
 _FOLLOW_UP_LABEL = re.compile(
     r"(?:follow[\s-]?up|fu|when|跟进|回访)\s*[:：]\s*",
     re.IGNORECASE,
@@ -34,6 +41,22 @@ _ANY_LABEL = re.compile(
     re.IGNORECASE,
 )
 _EDGES = " \t\r\n,.;，。；"
+# A label inside a part: after its start, a space or punctuation; English ones with a colon.
+_INLINE_LABEL = re.compile(
+    r"(?:^|(?<=[\s,.!?，。！？、]))"
+    r"(?:next\s*steps?\s*[:：]|next\s*[:：]|follow[\s-]?up\s*[:：]|跟进\s*[:：]|回访\s*[:：]"
+    r"|下步\s*[:：]|下一步(?!的))",
+    re.IGNORECASE,
+)
+
+
+def _parts(text: str) -> list[str]:
+    """The parts of what follows the customer: split at separators and at labels."""
+    parts: list[str] = []
+    for segment in _SEGMENT_SEPARATOR.split(text):
+        starts = [0, *(m.start() for m in _INLINE_LABEL.finditer(segment) if m.start() > 0)]
+        parts.extend(segment[a:b] for a, b in zip(starts, [*starts[1:], len(segment)], strict=True))
+    return parts
 
 
 def parse_capture(text: str, *, now: datetime, zone: str) -> Capture | None:
@@ -49,7 +72,7 @@ def parse_capture(text: str, *, now: datetime, zone: str) -> Capture | None:
     next_steps: list[str] = []
     unparsed_follow_ups: list[str] = []
     when: When | None = None
-    for raw in _SEGMENT_SEPARATOR.split(text[separator.end() :]):
+    for raw in _parts(text[separator.end() :]):
         segment = raw.strip(_EDGES)
         if not segment:
             continue

@@ -38,6 +38,9 @@ class Envelope:
     send_after: datetime | None = None  # default: due_at
     expires_at: datetime | None = None
     photo: bytes | None = None
+    # Written already skipped, with this reason (its time passed before it could be written),
+    # so /outbox shows what was not sent and why.
+    skip_reason: str | None = None
 
 
 def exists(session: Session, key: str) -> bool:
@@ -65,7 +68,8 @@ def enqueue(session: Session, envelope: Envelope, *, now: datetime) -> bool:
         if envelope.buttons
         else None,
         "photo": envelope.photo,
-        "state": OutboxState.PENDING.value,
+        "state": (OutboxState.SKIPPED if envelope.skip_reason else OutboxState.PENDING).value,
+        "reason": envelope.skip_reason,
         "attempts": 0,
         "late": False,
         "created_at": now,

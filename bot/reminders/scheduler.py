@@ -88,9 +88,11 @@ class Tick:
         ref_id: int | None = None,
         expires_at: datetime | None = None,
         photo: bytes | None = None,
+        skip_reason: str | None = None,
         **values: Any,
     ) -> bool:
-        """Write a message to a staff member, rendered in their language and zone, once."""
+        """Write a message to a staff member, rendered in their language and zone, once (with
+        ``skip_reason``: written as skipped, to record one whose time passed unsent)."""
         if self.exists(key):
             return False
         text = self.render(user.language, template, timezone=user.timezone, user=user, **values)
@@ -107,6 +109,7 @@ class Tick:
                 ref_id=ref_id,
                 expires_at=expires_at,
                 photo=photo,
+                skip_reason=skip_reason,
             )
         )
 

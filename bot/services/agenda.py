@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from bot.services.care import birthday_on
 from bot.services.orders import visible_orders
 from bot.services.people import Actor
+from bot.services.records import changes_of
 from bot.services.visibility import customers_visible_to, owned_by_visible, visible_customer
 from models import (
     Attachment,
@@ -19,6 +21,7 @@ from models import (
     Customer,
     Deal,
     DealStageChange,
+    DealValueChange,
     Payment,
     PipelineStage,
     Quote,
@@ -36,6 +39,7 @@ STORY_ORDER = {
     "quote_manager_step": 2,
     "quote_decision": 3,
     "stage_change": 4,
+    "deal_value": 4,
     "order_created": 5,
     "payment": 6,
 }
@@ -150,8 +154,7 @@ def my_day(session: Session, actor: Actor, *, now: datetime) -> Day:
             select(Contact, Customer)
             .join(Customer, col(Contact.customer_id) == col(Customer.id))
             .where(
-                Contact.birth_month == today.month,
-                Contact.birth_day == today.day,
+                birthday_on([today]),
                 Customer.owner_id == actor.user_id,
             )
             .order_by(col(Customer.name), col(Contact.name))
@@ -180,6 +183,10 @@ class TimelineEntry:
     amount: Decimal | None = None
     currency: str | None = None
     by_customer: bool = False  # written by a customer contact, not by staff
+    field: str | None = None  # a record change: which field, old → new (in notes / next_step)
+    contact_name: str | None = None  # the contact a record change is about
+    old_amount: Decimal | None = None  # a deal's value before it changed (deal_value)
+    old_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +371,51 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
             currency=order.currency,
         )
         for payment, order, author in payment_rows
+    ]
+    entries += [
+        TimelineEntry(
+            at=change.at,
+            kind="record_change",
+            author_name=change.author_name,
+            by_customer=change.by_customer,
+            field=change.field,
+            notes=change.old,
+            next_step=change.new,
+            contact_name=change.contact_name,
+        )
+        for change in changes_of(session, customer_id, wanted)
+    ]
+    value_rows = session.exec(
+        select(DealValueChange, Deal, Contact, Quote)
+        .join(Deal, col(DealValueChange.deal_id) == col(Deal.id))
+        .outerjoin(Contact, col(DealValueChange.changed_by_contact_id) == col(Contact.id))
+        .outerjoin(Quote, col(DealValueChange.quote_id) == col(Quote.id))
+        .where(Deal.customer_id == customer_id, owned_by_visible(actor, Deal.owner_id))
+        .order_by(col(DealValueChange.changed_at).desc(), col(DealValueChange.id).desc())
+        .limit(wanted)
+    ).all()
+    staff_names = {
+        user.id: user.full_name
+        for user in session.exec(
+            select(User).where(
+                col(User.id).in_([c.changed_by_id for c, *_ in value_rows if c.changed_by_id])
+            )
+        )
+    }
+    entries += [
+        TimelineEntry(
+            at=change.changed_at,
+            kind="deal_value",
+            author_name=contact.name if contact else staff_names.get(change.changed_by_id, ""),
+            by_customer=contact is not None,
+            deal_title=deal.title,
+            order_number=quote.number if quote else None,
+            amount=change.new_amount,
+            currency=change.new_currency,
+            old_amount=change.old_amount,
+            old_currency=change.old_currency,
+        )
+        for change, deal, contact, quote in value_rows
     ]
     # Newest first; for one instant, later steps of the same story first.
     entries.sort(key=lambda entry: (entry.at, STORY_ORDER.get(entry.kind, 1)), reverse=True)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
+from bot.services.records import birthday_text
 from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 
@@ -48,6 +49,7 @@ class CustomerPage:
 
 @dataclass(frozen=True)
 class ContactLine:
+    contact_id: int
     name: str
     title: str | None
     phone: str | None
@@ -85,6 +87,7 @@ class CustomerCard:
     payment_terms_days: int
     credit_limit: Decimal
     max_discount_pct: Decimal | None
+    timeframe: str | None
     contacts: list[ContactLine]
     open_deals: list[OpenDeal]
     next_follow_up: datetime | None
@@ -281,13 +284,6 @@ def create_customer(
     return customer
 
 
-def _birthday(contact: Contact) -> str | None:
-    if contact.birth_month is None or contact.birth_day is None:
-        return None
-    day = date(contact.birth_year or 2000, contact.birth_month, contact.birth_day)
-    return day.strftime("%d %b") + (f" {contact.birth_year}" if contact.birth_year else "")
-
-
 def customer_card(session: Session, actor: Actor, customer_id: int, *, today: date) -> CustomerCard:
     """Everything a rep wants before walking in: facts, contacts, deals, next step, history,
     and what the customer still owes (``today`` in the reader's zone decides what is overdue)."""
@@ -335,8 +331,15 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, today: da
         payment_terms_days=customer.payment_terms_days,
         credit_limit=customer.credit_limit,
         max_discount_pct=customer.max_discount_pct,
+        timeframe=customer.timeframe,
         contacts=[
-            ContactLine(name=c.name, title=c.title, phone=c.phone, birthday=_birthday(c))
+            ContactLine(
+                contact_id=c.id or 0,
+                name=c.name,
+                title=c.title,
+                phone=c.phone,
+                birthday=birthday_text(c.birth_month, c.birth_day, c.birth_year),
+            )
             for c in contacts
         ],
         open_deals=[

@@ -1,5 +1,6 @@
 """Deals through the pipeline: create, list by stage with totals, move between stages (a lost
-deal needs a reason), and every move recorded with who and when."""
+deal needs a reason), the value following the quote the customer accepted, and every move and
+change of value recorded with who and when."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from models import (
     Customer,
     Deal,
     DealStageChange,
+    DealValueChange,
     LostReason,
     PipelineStage,
+    Quote,
     Role,
     Timeframe,
     Touch,
@@ -240,6 +243,40 @@ def advance_to(
         return
     if current.sequence < target.sequence:
         move_stage(session, actor, deal_id, to_stage, now=now)
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    old_amount: Decimal
+    old_currency: str
+    new_amount: Decimal
+    new_currency: str
+
+
+def set_value_from_quote(
+    session: Session, deal: Deal, quote: Quote, *, contact_id: int, now: datetime
+) -> ValueChange | None:
+    """The deal is worth what the customer's contact accepted: the quote's total and currency.
+    The change is kept with who and when (None when the value was that already)."""
+    if (deal.amount, deal.currency) == (quote.total, quote.currency):
+        return None
+    assert deal.id is not None
+    change = ValueChange(deal.amount, deal.currency, quote.total, quote.currency)
+    session.add(
+        DealValueChange(
+            deal_id=deal.id,
+            old_amount=deal.amount,
+            old_currency=deal.currency,
+            new_amount=quote.total,
+            new_currency=quote.currency,
+            quote_id=quote.id,
+            changed_by_contact_id=contact_id,
+            changed_at=now,
+        )
+    )
+    deal.amount, deal.currency, deal.updated_at = quote.total, quote.currency, now
+    session.flush()
+    return change
 
 
 def open_deals(session: Session, actor: Actor, *, mine_only: bool = True) -> DealBoard:

@@ -1,23 +1,38 @@
 """Orders: a won deal becomes an order with delivery and payment owners and a schedule of
 instalments; payments are logged against it, partly if need be, never beyond what is due.
 
+An order bills what the customer accepted: the deal's accepted quote (else its latest issued
+quote the customer has not declined) with its lines, currency and total; only a deal without
+such a quote bills its own value. The instalments add up to exactly that total.
+
 A payment raises ``paid_total`` with one conditional UPDATE (``paid_total + amount <= total``),
 so two payments logged at the same moment can never over-collect, on SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, case, or_, update
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible, visible_customer
-from models import Customer, Deal, Instalment, Payment, PipelineStage, SalesOrder, User
+from models import (
+    Customer,
+    Deal,
+    Instalment,
+    Payment,
+    PipelineStage,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    SalesOrder,
+    User,
+)
 
 CENT = Decimal("0.01")
 
@@ -29,12 +44,49 @@ class InstalmentDraft:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """What an order of a deal bills: a quote (``quote_id`` set) or, without one, the deal's
+    value. ``deal_amount``/``deal_currency`` are the deal's value, shown when they differ."""
+
+    quote_id: int | None
+    quote_number: str | None
+    accepted: bool  # the customer accepted the quote
+    total: Decimal
+    currency: str
+    deal_amount: Decimal
+    deal_currency: str
+
+    def bills_the_same(self, other: Billing) -> bool:
+        return (self.quote_id, self.total, self.currency) == (
+            other.quote_id,
+            other.total,
+            other.currency,
+        )
+
+
+@dataclass(frozen=True)
 class OrderDraft:
     deal_id: int
     delivery_date: date
     delivery_owner_id: int
     payment_owner_id: int
     instalments: list[InstalmentDraft]
+    # What the person was shown and confirmed the order bills; if that changed meanwhile (a
+    # quote accepted, another issued) the order is refused rather than billing something else.
+    confirmed: Billing | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A line of the quote the order bills (issued quotes never change)."""
+
+    sku: str
+    name: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    line_total: Decimal
 
 
 @dataclass(frozen=True)
@@ -64,6 +116,9 @@ class OrderView:
     delivery_date: date
     delivered_at: datetime | None
     instalments: list[InstalmentView]
+    quote_number: str | None = None
+    lines: list[OrderLine] = field(default_factory=list)
+    overall_discount_pct: Decimal = Decimal(0)
 
     @property
     def overdue(self) -> Decimal:
@@ -105,6 +160,12 @@ class AmountInvalid(ServiceError):
     template = "orders/amount_invalid"
 
 
+class BillingChanged(ServiceError):
+    """What the order would bill is no longer what the person confirmed."""
+
+    template = "orders/billing_changed"
+
+
 def visible_orders(actor: Actor) -> ColumnElement[bool]:
     """Orders of visible owners, plus those the person delivers or collects."""
     return or_(
@@ -143,51 +204,90 @@ def order_people(session: Session, actor: Actor, deal_id: int) -> list[Person]:
     return people
 
 
+def _billing(session: Session, deal: Deal) -> Billing:
+    """The deal's accepted quote (the latest accepted), else its latest issued quote that the
+    customer has not declined, else the deal's own value."""
+    quote = session.exec(
+        select(Quote)
+        .where(
+            Quote.deal_id == deal.id,
+            Quote.status == QuoteStatus.ISSUED.value,
+            or_(
+                col(Quote.customer_answer).is_(None),
+                col(Quote.customer_answer) == "accepted",
+            ),
+        )
+        .order_by(
+            case((col(Quote.customer_answer) == "accepted", 0), else_=1),
+            col(Quote.answered_at).desc(),
+            col(Quote.issued_at).desc(),
+            col(Quote.id).desc(),
+        )
+        .limit(1)
+    ).first()
+    if quote is None:
+        return Billing(None, None, False, deal.amount, deal.currency, deal.amount, deal.currency)
+    return Billing(
+        quote_id=quote.id,
+        quote_number=quote.number,
+        accepted=quote.customer_answer == "accepted",
+        total=quote.total,
+        currency=quote.currency,
+        deal_amount=deal.amount,
+        deal_currency=deal.currency,
+    )
+
+
+def billing(session: Session, actor: Actor, deal_id: int) -> Billing:
+    """What the order of a won deal the person may see would bill."""
+    return _billing(session, _won_deal(session, actor, deal_id))
+
+
 def default_schedule(
     session: Session, actor: Actor, deal_id: int, delivery_date: date
 ) -> list[InstalmentDraft]:
-    """One instalment of the whole amount, due at delivery plus the customer's payment terms."""
+    """One instalment of the whole billed total, due at delivery plus the customer's terms."""
     deal = _won_deal(session, actor, deal_id)
     customer = session.get(Customer, deal.customer_id)
     assert customer is not None
     due = delivery_date + timedelta(days=customer.payment_terms_days)
-    return [InstalmentDraft(amount=deal.amount, due_date=due)]
+    return [InstalmentDraft(amount=_billing(session, deal).total, due_date=due)]
 
 
 def deal_title(session: Session, actor: Actor, deal_id: int) -> str:
     return _won_deal(session, actor, deal_id).title
 
 
-def deal_total(session: Session, actor: Actor, deal_id: int) -> tuple[Decimal, str]:
-    deal = _won_deal(session, actor, deal_id)
-    return deal.amount, deal.currency
-
-
 def create_order(session: Session, actor: Actor, draft: OrderDraft, *, now: datetime) -> SalesOrder:
-    """The order of a won deal: owners from the deal's team, instalments adding up exactly."""
+    """The order of a won deal: it bills the deal's quote (see ``billing``) or else its value,
+    owners from the deal's team, instalments adding up exactly to the billed total."""
     deal = _won_deal(session, actor, draft.deal_id)
     if session.exec(select(SalesOrder).where(SalesOrder.deal_id == draft.deal_id)).first():
         raise OrderExists()
     allowed = {person.user_id for person in order_people(session, actor, draft.deal_id)}
     if draft.delivery_owner_id not in allowed or draft.payment_owner_id not in allowed:
         raise NotAllowed()
+    bills = _billing(session, deal)
+    if draft.confirmed is not None and not draft.confirmed.bills_the_same(bills):
+        raise BillingChanged(billing=bills, confirmed=draft.confirmed)
     amounts = [instalment.amount for instalment in draft.instalments]
     if (
         not amounts
         or any(amount <= 0 or amount != amount.quantize(CENT) for amount in amounts)
-        or sum(amounts) != deal.amount
+        or sum(amounts) != bills.total
     ):
-        raise ScheduleInvalid(total=deal.amount, currency=deal.currency)
+        raise ScheduleInvalid(total=bills.total, currency=bills.currency)
     assert deal.id is not None
     order = SalesOrder(
         number=f"pending-{deal.id}",
         deal_id=deal.id,
+        quote_id=bills.quote_id,
         customer_id=deal.customer_id,
         owner_id=deal.owner_id,
         delivery_owner_id=draft.delivery_owner_id,
         payment_owner_id=draft.payment_owner_id,
-        total=deal.amount,
-        currency=deal.currency,
+        total=bills.total,
+        currency=bills.currency,
         delivery_date=draft.delivery_date,
         created_by_id=actor.user_id,
         created_at=now,
@@ -275,6 +375,14 @@ def _order_view(session: Session, order: SalesOrder, today: date) -> OrderView:
         )
     }
     instalments = list(session.exec(select(Instalment).where(Instalment.order_id == order_id)))
+    quote = session.get(Quote, order.quote_id) if order.quote_id is not None else None
+    lines = (
+        session.exec(
+            select(QuoteLine).where(QuoteLine.quote_id == quote.id).order_by(col(QuoteLine.id))
+        ).all()
+        if quote is not None
+        else []
+    )
     assert order.id is not None and deal is not None and customer is not None
     return OrderView(
         order_id=order.id,
@@ -293,6 +401,20 @@ def _order_view(session: Session, order: SalesOrder, today: date) -> OrderView:
         delivery_date=order.delivery_date,
         delivered_at=order.delivered_at,
         instalments=_instalment_views(instalments, order.paid_total, today),
+        quote_number=quote.number if quote is not None else None,
+        lines=[
+            OrderLine(
+                sku=line.sku,
+                name=line.name,
+                unit=line.unit,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_pct=line.discount_pct,
+                line_total=line.line_total,
+            )
+            for line in lines
+        ],
+        overall_discount_pct=quote.overall_discount_pct if quote is not None else Decimal(0),
     )
 
 

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.services.deals import advance_to
+from bot.services.deals import ValueChange, advance_to, set_value_from_quote
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible
@@ -26,6 +26,7 @@ from models import (
     QuoteLine,
     QuoteStatus,
     Role,
+    SalesOrder,
     User,
 )
 
@@ -591,13 +592,17 @@ class CustomerAnswer:
     deal_id: int
     owner_telegram_id: int
     contact_name: str
+    value_change: ValueChange | None = None  # the deal's value, old → new, when accepting moved it
+    order_number: str | None = None  # the deal's order, made before: it keeps what it bills
 
 
 def answer_quote(
     session: Session, contact_id: int, quote_id: int, *, accept: bool, now: datetime
 ) -> CustomerAnswer:
     """The contact accepts or declines the quote sent to them; only the first answer counts.
-    Accepting moves the deal to contract review, recorded under the owner rep's name."""
+    Accepting moves the deal to contract review, recorded under the owner rep's name, and sets
+    the deal's value to the quote's total, recorded under the contact's — unless the deal has
+    its order already (an order keeps what it bills)."""
     quote = session.get(Quote, quote_id)
     if quote is None or quote.sent_to_contact_id != contact_id:
         raise NotFound()
@@ -612,8 +617,17 @@ def answer_quote(
     owner = session.get(User, quote.owner_id)
     contact = session.get(Contact, contact_id)
     assert owner is not None and contact is not None and quote.number is not None
+    value_change = None
+    order_number = session.exec(
+        select(SalesOrder.number).where(SalesOrder.deal_id == quote.deal_id)
+    ).first()
     if accept:
         advance_to(session, Actor.of(owner), quote.deal_id, "contract_review", now=now)
+        deal = session.get(Deal, quote.deal_id)
+        if deal is not None and order_number is None:
+            value_change = set_value_from_quote(
+                session, deal, quote, contact_id=contact_id, now=now
+            )
     return CustomerAnswer(
         quote_id=quote_id,
         number=quote.number,
@@ -621,4 +635,6 @@ def answer_quote(
         deal_id=quote.deal_id,
         owner_telegram_id=owner.telegram_id,
         contact_name=contact.name,
+        value_change=value_change,
+        order_number=order_number if accept else None,
     )

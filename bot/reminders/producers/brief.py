@@ -1,17 +1,37 @@
 """The morning brief to each rep and manager at MORNING_BRIEF_TIME in their zone: today's
 follow-ups and overdue ones, deals past their close date, contacts' birthdays, instalments they
 collect that are due or overdue, and on Mondays the deals gone stale (the weekly summary). An
-empty day is one line. A brief not sent by the end of its day is dropped."""
+empty day is one line. Key ``brief:<user>:<their local date>``.
+
+A brief time inside STAFF_QUIET_HOURS makes it due when they end. A brief is worth reading only
+that morning: one not sent at its time (the bot was down) goes out within LATE_WINDOW of it,
+with "⏰ Late" on top; later than that, that day's is written as skipped (so /outbox shows why)
+and the next comes the next morning. CATCH_UP_HOURS does not apply. So someone who joins in the
+afternoon gets their first brief the next morning, not "Good morning" at once."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
+from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
+from bot.reminders.timing import at_local, quiet_until
 from bot.services import agenda, deals, orders
 from bot.services.people import Actor
 from models import Role
 
 KIND = "brief"
 BRIEFED = (Role.REP, Role.MANAGER)
+LATE_WINDOW = timedelta(hours=2)  # how late a brief may still go out, marked late
+TOO_LATE = f"too late: more than {LATE_WINDOW.total_seconds() / 3600:g} h past its time"
+LATE_NOTE_KINDS.add(KIND)
+
+
+def brief_due(day: date, zone: str, brief_time: str, quiet_hours: str) -> datetime:
+    """When ``day``'s brief is due in ``zone``: the brief time, or the end of the quiet hours it
+    falls in."""
+    moment = at_local(day, brief_time, zone)
+    return quiet_until(moment, zone, quiet_hours) or moment
 
 
 def produce(tick: Tick) -> None:
@@ -21,10 +41,11 @@ def produce(tick: Tick) -> None:
             continue
         zone = user.timezone
         today = tick.today(zone)
-        due = tick.at(today, settings.morning_brief_time, zone)
+        due = brief_due(today, zone, settings.morning_brief_time, settings.staff_quiet_hours)
         key = f"{KIND}:{user.id}:{today.isoformat()}"
         if tick.now < due or tick.exists(key):
             continue
+        last_chance = min(due + LATE_WINDOW, tick.end_of_day(today, zone))
         day = agenda.my_day(tick.session, Actor.of(user), now=tick.now)
         instalments = orders.open_instalments(
             tick.session, payment_owner_id=user.id, due_until=today
@@ -46,7 +67,8 @@ def produce(tick: Tick) -> None:
             kind=KIND,
             due_at=due,
             template="reminders/brief",
-            expires_at=tick.end_of_day(today, zone),
+            expires_at=last_chance,
+            skip_reason=TOO_LATE if tick.now >= last_chance else None,
             day=day,
             instalments=instalments,
             stale=stale,
