@@ -58,9 +58,7 @@ class Documents:
 
     def render(self, language: str | None, template: str, **values: Any) -> bytes:
         """A PDF of the HTML template ``template`` (tables, headings, bold: fpdf2's HTML)."""
-        html = self.renderer.environment.get_template(
-            self.renderer.template_name(language, f"{template}.html")
-        ).render(**values)
+        html = self.renderer.template(language, f"{template}.html").render(**values)
         pdf, family = self._pdf()
         if self.font is None:
             html = html.encode("latin-1", errors="replace").decode("latin-1")

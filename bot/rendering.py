@@ -14,14 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    select_autoescape,
-)
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -54,9 +47,14 @@ def birthday(value: str) -> str:
     return f"{shown} {year}" if year.strip("-") else shown
 
 
-def _environment() -> Environment:
+def _environment(language: str) -> Environment:
+    """Templates of ``language``, each falling back to English's where it has none of its own;
+    imports inside templates (``_macros.html``) resolve the same way."""
+    folders = [TEMPLATES_DIR / language] + (
+        [TEMPLATES_DIR / FALLBACK_LANGUAGE] if language != FALLBACK_LANGUAGE else []
+    )
     environment = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR))]),
+        loader=FileSystemLoader([str(folder) for folder in folders]),
         autoescape=select_autoescape(
             enabled_extensions=("html",), disabled_extensions=("txt",), default=True
         ),
@@ -68,6 +66,7 @@ def _environment() -> Environment:
     environment.filters["shorten"] = shorten
     environment.filters["local_time"] = local_time
     environment.filters["birthday"] = birthday
+    environment.globals["language"] = language
     return environment
 
 
@@ -75,12 +74,13 @@ class Renderer:
     """Renders message templates and button labels in a reader's language."""
 
     def __init__(self) -> None:
-        self.environment = _environment()
         self.languages = {path.name for path in TEMPLATES_DIR.iterdir() if path.is_dir()} or {
             FALLBACK_LANGUAGE
         }
+        self.environments = {language: _environment(language) for language in self.languages}
 
     def language_for(self, language: str | None) -> str:
+        """The template language for a profile's language code (``zh-hans`` → ``zh``)."""
         if not language:
             return FALLBACK_LANGUAGE
         base = language.lower().replace("_", "-")
@@ -89,19 +89,14 @@ class Renderer:
         base = base.split("-")[0]
         return base if base in self.languages else FALLBACK_LANGUAGE
 
-    def template_name(self, language: str | None, name: str) -> str:
-        chosen = self.language_for(language)
-        candidate = f"{chosen}/{name}"
-        try:
-            self.environment.get_template(candidate)
-        except TemplateNotFound:
-            return f"{FALLBACK_LANGUAGE}/{name}"
-        return candidate
+    def template(self, language: str | None, name: str) -> Template:
+        """Template ``name`` (with its extension) in the reader's language, else English's."""
+        return self.environments[self.language_for(language)].get_template(name)
 
     def message(self, language: str | None, template_name: str, /, **context: Any) -> str:
         """The HTML text of message template ``template_name`` (without the ``.html``)."""
         name = template_name
-        template = self.environment.get_template(self.template_name(language, f"{name}.html"))
+        template = self.template(language, f"{name}.html")
         text = template.render(**context).strip()
         visible = visible_length(text)
         if visible > MESSAGE_LIMIT:
@@ -110,6 +105,6 @@ class Renderer:
 
     def label(self, language: str | None, name: str, /, *args: Any, **kwargs: Any) -> str:
         """A button label: the macro ``name`` of ``labels.txt``, as plain text."""
-        template = self.environment.get_template(self.template_name(language, "labels.txt"))
+        template = self.template(language, "labels.txt")
         macro = getattr(template.module, name)
         return str(macro(*args, **kwargs)).strip()
