@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import Deps, build_application
-from bot.console import run_console
+from bot.console import CONSOLE_LANGUAGES, run_console
 from bot.db import Database, describe_url
 from bot.reminders.worker import run_worker
 from bot.runner import serve
@@ -40,6 +40,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=Path("salesbot-demo.db"),
         help="console: the demo SQLite database file (default: salesbot-demo.db)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=CONSOLE_LANGUAGES,
+        help="console: its language (else the demo person's); zh on a new demo database "
+        "seeds a Chinese demo company",
     )
     return parser.parse_args(argv)
 
@@ -73,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.console:
         logging.basicConfig(level=logging.WARNING)
         return asyncio.run(
-            run_console(settings, database_path=args.demo_db, person_key=args.person)
+            run_console(
+                settings, database_path=args.demo_db, person_key=args.person, language=args.lang
+            )
         )
     try:
         token = require_token(settings)

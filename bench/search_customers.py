@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.db import Database
 from bot.services import customers, people
+from bot.services.records import set_customer_name
 from models import Customer, Role
 
 WORDS = [
@@ -71,7 +72,9 @@ def main(count: int) -> None:
                     name = " ".join(rng.sample(WORDS, 2)) + f" {number}"
                 else:
                     name = "".join(rng.sample(CHINESE, 3)) + "有限公司"
-                session.add(Customer(name=name, owner_id=admin.user_id, created_at=now))
+                customer = Customer(name=name, owner_id=admin.user_id, created_at=now)
+                set_customer_name(customer, name)
+                session.add(customer)
         queries = ["acme", "acne steel", "宏达", "golden harvest 12", "zzzz"]
         timings = []
         for _ in range(5):

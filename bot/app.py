@@ -69,6 +69,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.actor: Actor | None = None
+        # A linked customer contact's language (set by the access gate), for their answers.
+        self.contact_language: str | None = None
 
     @property
     def deps(self) -> Deps:

@@ -11,7 +11,7 @@ quote PDFs' font). Without one, Chinese characters draw as empty boxes and matpl
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -60,14 +60,31 @@ def stage_label(stage: FunnelStage, currency: str) -> str:
     return f"{stage.count} {deals} · {format_amount(stage.value)} {currency}"
 
 
+@dataclass(frozen=True)
+class ChartWords:
+    """The chart's words in the reader's language (English by default)."""
+
+    empty: str = EMPTY_TEXT
+    total: Callable[[str], str] = "Total: {}".format
+    stage: Callable[[FunnelStage, str], str] = stage_label
+
+
+ENGLISH = ChartWords()
+
+
 def funnel_png(
-    stages: Sequence[FunnelStage], *, title: str, currency: str, font: Path | None = None
+    stages: Sequence[FunnelStage],
+    *,
+    title: str,
+    currency: str,
+    font: Path | None = None,
+    words: ChartWords = ENGLISH,
 ) -> bytes:
     """The funnel as PNG bytes: one horizontal bar per stage, the first stage on top.
 
     ``font`` is the CJK font file; when None, the system's is looked for (``find_cjk_font``).
     """
-    figure = funnel_figure(stages, title=title, currency=currency, font=font)
+    figure = funnel_figure(stages, title=title, currency=currency, font=font, words=words)
     buffer = io.BytesIO()
     # No "Software" text chunk: the bytes depend on the drawing only (PNG gets no timestamp).
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -75,7 +92,12 @@ def funnel_png(
 
 
 def funnel_figure(
-    stages: Sequence[FunnelStage], *, title: str, currency: str, font: Path | None = None
+    stages: Sequence[FunnelStage],
+    *,
+    title: str,
+    currency: str,
+    font: Path | None = None,
+    words: ChartWords = ENGLISH,
 ) -> Figure:
     """The funnel's figure (what ``funnel_png`` saves), with an Agg canvas attached.
 
@@ -101,7 +123,7 @@ def funnel_figure(
         axes.text(
             0.5,
             (BOTTOM_PX + (height_px - HEADER_PX - BOTTOM_PX) / 2) / height_px,
-            EMPTY_TEXT,
+            words.empty,
             ha="center",
             va="center",
             color=MUTED_COLOR,
@@ -116,13 +138,13 @@ def funnel_figure(
     figure.text(
         LEFT_PAD_PX / WIDTH_PX,
         1 - 60 / height_px,
-        f"Total: {stage_label(total, currency)}",
+        words.total(words.stage(total, currency)),
         ha="left",
         va="center",
         color=MUTED_COLOR,
         fontproperties=_font(font, 12),
     )
-    _draw_bars(axes, stages, currency, font, height_px)
+    _draw_bars(axes, stages, currency, font, height_px, words)
     return figure
 
 
@@ -132,6 +154,7 @@ def _draw_bars(
     currency: str,
     font: Path | None,
     height_px: int,
+    words: ChartWords,
 ) -> None:
     values = [float(stage.value) for stage in stages]
     lengths = values if any(values) else [float(stage.count) for stage in stages]
@@ -166,7 +189,7 @@ def _draw_bars(
     label_font = _font(font, 11)
     labels = axes.bar_label(
         bars,
-        labels=[stage_label(stage, currency) for stage in stages],
+        labels=[words.stage(stage, currency) for stage in stages],
         padding=LABEL_GAP_PX * 72 / DPI,  # points
         color=TEXT_COLOR,
         fontproperties=label_font,

@@ -3,6 +3,10 @@
 The same Application runs against the in-process Bot API emulator on a seeded demo database.
 You type as a chosen demo person; the bot's messages are printed with their buttons numbered:
 type the number to press one. Lines starting with ``:`` are console commands (``:help``).
+
+What the console prints itself comes from the macros of ``console.txt`` in its language:
+``--lang en|zh`` if given, else the language of the demo person being played (before one is
+picked, the demo company's). ``--lang zh`` on a new demo database seeds the Chinese company.
 """
 
 from __future__ import annotations
@@ -19,34 +23,22 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Deps
 from bot.db import Database
-from bot.demo import DEMO_ADMIN, DEMO_CONTACT, DEMO_PEOPLE, DemoPerson, seed_demo_company
+from bot.demo import (
+    DEMO_COMPANIES,
+    DEMO_EN,
+    DemoCompany,
+    DemoPerson,
+    demo_company_in,
+    seed_demo_company,
+)
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.settings import Settings
 from models import utcnow
 
-CONSOLE_HELP = """\
-Console commands:
-  <text>          send a message (commands too: /help)
-  <number>        press that button of the last message
-  \\<text>         send text literally, even a number (\\2 sends "2")
-  :as <who>       talk as another demo person (admin, director, manager, rep1, rep2,
-                  or contact: Li Na of Acme Machinery, a linked customer contact)
-  :who            list the demo people
-  :location LAT LON   share a location
-  :voice          send a voice note (a stand-in recording)
-  :photo [CAPTION]    send a photo (a stand-in picture), with a caption if given
-  :file PATH      send a file as a document (e.g. a CSV or XLSX for /import products)
-  :paste PATH     send a text file's text as typed; over 4,096 characters it goes as
-                  several messages, as Telegram splits it (a long typed line too)
-  :later 2h       move the console's clock on (m, h or d) and let the scheduler run:
-                  reminders, briefs and digests that fall due arrive
-  :time +3 09:00  move the clock to 09:00 (your zone) three days from today
-  :now            what time the console's clock says
-  :quit           leave (Ctrl-D works too)"""
-
-
-CONSOLE_PEOPLE = (*DEMO_PEOPLE, DEMO_CONTACT)
+CONSOLE_LANGUAGES = ("en", "zh")
+# A Chinese demo company's defaults, unless the environment (or .env) sets them.
+CHINESE_DEFAULTS = {"default_timezone": "Asia/Shanghai", "default_currency": "CNY"}
 
 
 class ShiftedClock:
@@ -69,26 +61,60 @@ def parse_shift(text: str) -> timedelta | None:
 
 class Console:
     def __init__(
-        self, bot: LocalBot, output: TextIO, *, echo: bool = False, clock: ShiftedClock
+        self,
+        bot: LocalBot,
+        output: TextIO,
+        *,
+        echo: bool = False,
+        clock: ShiftedClock,
+        company: DemoCompany = DEMO_EN,
+        language: str | None = None,
     ) -> None:
         self.bot = bot
         self.clock = clock
         self.output = output
         self.echo = echo
-        self.person: DemoPerson = DEMO_ADMIN
+        self.company = company
+        self.forced_language = language  # --lang; else the language of the person played
+        self.person: DemoPerson = company.admin
         self.user: SimUser | None = None
         self.seen: dict[tuple[int, int], tuple[int, bool]] = {}
         self.choices: list[Callable[[], Awaitable[object]]] = []
 
+    @property
+    def language(self) -> str:
+        """The console's own language: --lang, else the person's, else the company's."""
+        if self.forced_language is not None:
+            return self.forced_language
+        return self.person.language if self.user is not None else self.company.language
+
+    def text(self, name: str, /, *args: object, **kwargs: object) -> str:
+        """The console's own line: the macro ``name`` of ``console.txt`` in its language."""
+        template = self.bot.deps.renderer.template(self.language, "console.txt")
+        return str(getattr(template.module, name)(*args, **kwargs)).strip("\n")
+
     def say(self, text: str = "") -> None:
         print(text, file=self.output, flush=True)
+
+    def tell(self, name: str, /, *args: object, **kwargs: object) -> None:
+        self.say(self.text(name, *args, **kwargs))
 
     def become(self, person: DemoPerson) -> None:
         self.person = person
         self.user = demo_chat(self.bot, person)
         self.choices = []
-        self.say(f"-- you are now {person.full_name} ({person.description}) --")
+        self.tell("you_are", person.full_name, person.kind)
         self.show_new()  # what the bot sent them meanwhile
+
+    def find_person(self, key: str) -> DemoPerson | None:
+        return find_person(key, self.company)
+
+    def pick_prompt(self) -> str:
+        people = [
+            {"number": number, "name": person.full_name, "kind": person.kind}
+            for number, person in enumerate(self.company.people, start=1)
+        ]
+        return self.text("pick", people)
 
     def show_new(self) -> None:
         """Print every bot message (or edit of one) not shown yet, numbering the buttons."""
@@ -105,14 +131,15 @@ class Console:
             self.print_message(message, edited=not first_time)
 
     def print_message(self, message: BotMessage, *, edited: bool) -> None:
-        marker = "bot (edited)>" if edited else "bot>"
+        marker = self.text("edited") if edited else "bot>"
         body = message.text
         if message.kind == "document":
-            body = f"[document {message.filename}, {len(message.document or b'')} bytes] {body}"
+            size = len(message.document or b"")
+            body = f"{self.text('document', message.filename, size)} {body}"
         elif message.kind == "photo":
-            body = f"[picture] {body}"
+            body = f"{self.text('picture')} {body}"
         elif message.kind == "location":
-            body = f"[location {message.latitude}, {message.longitude}]"
+            body = self.text("location", message.latitude, message.longitude)
         lines = [line.rstrip() for line in body.splitlines()] or [""]
         self.say(
             f"{marker} " + "\n".join(("     " + line) if line else "" for line in lines).lstrip()
@@ -146,11 +173,11 @@ class Console:
     def _zone(self) -> str:
         return self.bot.deps.settings.default_timezone
 
-    def _local_now(self) -> str:
-        return self.clock().astimezone(ZoneInfo(self._zone())).strftime("%a %d %b %Y %H:%M %Z")
+    def _local_now(self) -> datetime:
+        return self.clock().astimezone(ZoneInfo(self._zone()))
 
     async def _time_passes(self) -> None:
-        self.say(f"-- the clock says {self._local_now()} --")
+        self.tell("clock_moved", self._local_now())
         await self.bot.tick()
         self.show_new()
 
@@ -168,12 +195,12 @@ class Console:
         if line.strip().isdigit() and self.choices:
             index = int(line.strip()) - 1
             if not 0 <= index < len(self.choices):
-                self.say(f"-- there is no button {index + 1} --")
+                self.tell("no_button", index + 1)
                 return True
             try:
                 await self.choices[index]()
             except LookupError:
-                self.say("-- that button is no longer there --")
+                self.tell("button_gone")
         else:
             await self._send_text(line[1:] if line.startswith("\\") else line)
         self.show_new()
@@ -190,19 +217,19 @@ class Console:
         if command in {"q", "quit", "exit"}:
             return False
         if command == "who":
-            for person in CONSOLE_PEOPLE:
-                self.say(f"  {person.key:<9} {person.full_name} ({person.description})")
+            for person in self.company.people:
+                self.tell("who", person.key, person.full_name, person.kind)
         elif command == "as" and len(words) == 2:
-            chosen = find_person(words[1])
+            chosen = self.find_person(words[1])
             if chosen is None:
-                self.say("-- no such demo person; :who lists them --")
+                self.tell("no_person")
             else:
                 self.become(chosen)
         elif command == "location" and len(words) == 3:
             try:
                 latitude, longitude = float(words[1]), float(words[2])
             except ValueError:
-                self.say("-- :location needs two numbers, like :location 31.23 121.47 --")
+                self.tell("location_usage")
                 return True
             await self._settled(self._user().send_location(latitude, longitude))
             self.show_new()
@@ -217,7 +244,7 @@ class Console:
             name = " ".join(words[1:])
             content = await asyncio.to_thread(_read_file, name)
             if content is None:
-                self.say(f"-- no such file: {name} --")
+                self.tell("no_file", name)
                 return True
             await self._send_text(content.decode("utf-8", errors="replace").strip())
             self.show_new()
@@ -234,19 +261,19 @@ class Console:
             self.clock.offset = target.astimezone(UTC) - utcnow()
             await self._time_passes()
         elif command == "now":
-            self.say(f"-- {self._local_now()} --")
+            self.tell("clock", self._local_now())
         elif command == "file" and len(words) >= 2:
             name = " ".join(words[1:])
             content = await asyncio.to_thread(_read_file, name)
             if content is None:
-                self.say(f"-- no such file: {name} --")
+                self.tell("no_file", name)
                 return True
             filename = Path(name).name
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
             await self._settled(self._user().send_document(filename, content, mime_type=mime_type))
             self.show_new()
         else:
-            self.say(CONSOLE_HELP)
+            self.tell("help", self.company.contact_name, self.company.contact_company)
         return True
 
 
@@ -267,18 +294,36 @@ def _read_file(name: str) -> bytes | None:
 def demo_chat(bot: LocalBot, person: DemoPerson) -> SimUser:
     """The demo person's Telegram chat; they have used the bot before, so it may write to them."""
     user = bot.emulator.user(
-        person.telegram_id, person.first_name, last_name=person.last_name, language_code="en"
+        person.telegram_id,
+        person.first_name,
+        last_name=person.last_name,
+        language_code=person.language_code,
     )
     user.known = True
     return user
 
 
-def find_person(key: str) -> DemoPerson | None:
+def find_person(key: str, company: DemoCompany = DEMO_EN) -> DemoPerson | None:
+    """A demo person by key (``rep1``), number in the list, first name or full name."""
     key = key.strip().lower()
-    for number, person in enumerate(CONSOLE_PEOPLE, start=1):
-        if key in {person.key, str(number), person.first_name.lower()}:
+    for number, person in enumerate(company.people, start=1):
+        names = {person.key, str(number), person.first_name.lower(), person.full_name.lower()}
+        if key in names:
             return person
     return None
+
+
+def demo_settings(settings: Settings, company: DemoCompany) -> Settings:
+    """The settings the console runs the demo company with: its admin is an admin; a Chinese
+    company is in Shanghai and bills in CNY unless the environment says otherwise."""
+    update: dict[str, object] = {
+        "admin_telegram_ids": settings.admin_telegram_ids | {company.admin.telegram_id}
+    }
+    if company.language == "zh":
+        for name, value in CHINESE_DEFAULTS.items():
+            if name not in settings.model_fields_set:
+                update[name] = value
+    return settings.model_copy(update=update)
 
 
 async def _read_line(stream: TextIO) -> str | None:
@@ -291,50 +336,49 @@ async def run_console(
     *,
     database_path: Path,
     person_key: str | None,
+    language: str | None = None,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> int:
-    """Run the console session; returns the process exit code."""
-    settings = settings.model_copy(
-        update={"admin_telegram_ids": settings.admin_telegram_ids | {DEMO_ADMIN.telegram_id}}
-    )
+    """Run the console session; returns the process exit code.
+
+    ``language`` (``--lang``) is the console's language, and which demo company a new demo
+    database gets; a database seeded before keeps its company."""
     db = Database(f"sqlite:///{database_path}")
     db.upgrade()
+    with db.session() as session:
+        company = demo_company_in(session) or DEMO_COMPANIES.get(language or "en", DEMO_EN)
+    settings = demo_settings(settings, company)
     clock = ShiftedClock()
     deps = Deps(settings=settings, db=db, clock=clock)
     with db.session() as session:
-        seeded = seed_demo_company(session, now=deps.now(), timezone=settings.default_timezone)
+        seeded = seed_demo_company(
+            session, now=deps.now(), timezone=settings.default_timezone, company=company
+        )
     emulator = BotAPIEmulator(
         bot_username="salesbot_demo_bot", message_clock=lambda: clock().timestamp()
     )
     bot = LocalBot(deps, emulator, schedule=True)
     await bot.emulator.start()
-    console = Console(bot, stdout, echo=not stdin.isatty(), clock=clock)
-    for demo_person in CONSOLE_PEOPLE:
+    console = Console(
+        bot, stdout, echo=not stdin.isatty(), clock=clock, company=company, language=language
+    )
+    for demo_person in company.people:
         demo_chat(bot, demo_person)
     await bot.start()
     try:
-        console.say(
-            f"salesbot console: demo database {database_path}"
-            + (" (new demo company)" if seeded else "")
-            + f", bot @{bot.emulator.bot_username}. Type :help for console commands."
-        )
-        person = find_person(person_key) if person_key else None
+        console.tell("banner", database_path, seeded, bot.emulator.bot_username)
+        person = console.find_person(person_key) if person_key else None
         while person is None:
-            console.say(
-                "Who are you? "
-                + ", ".join(
-                    f"{n}. {p.full_name} ({p.description})" for n, p in enumerate(CONSOLE_PEOPLE, 1)
-                )
-            )
-            stdout.write("number> ")
+            console.say(console.pick_prompt())
+            stdout.write(console.text("number_prompt") + " ")
             stdout.flush()
             answer = await _read_line(stdin)
             if answer is None:
                 return 0
             if console.echo:
                 stdout.write(answer if answer.endswith("\n") else answer + "\n")
-            person = find_person(answer)
+            person = console.find_person(answer)
         console.become(person)
         while True:
             stdout.write("you> ")
@@ -344,7 +388,7 @@ async def run_console(
                 stdout.write(line if line.endswith("\n") else line + "\n")
             if line is None or not await console.handle(line):
                 break
-        console.say("-- bye --")
+        console.tell("bye")
         return 0
     finally:
         await bot.stop()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+from bot.formatting import format_day, format_instant, format_money, format_number, plain_number
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -35,16 +37,43 @@ def visible_length(html_text: str) -> int:
     return len(plain.encode("utf-16-le")) // 2
 
 
-def local_time(instant: datetime, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An instant as the reader sees it, in their own time zone."""
-    return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
-
-
-def birthday(value: str) -> str:
-    """A stored birthday (``1985-05-12``, or ``--05-12`` without a year) as people read it."""
+def birthday_parts(value: str) -> tuple[int | None, int, int]:
+    """A stored birthday (``1985-05-12``, or ``--05-12`` without a year) as (year, month, day)."""
     year, month, day = value.rsplit("-", 2)
-    shown = datetime(2000, int(month), int(day)).strftime("%d %b").lstrip("0")
-    return f"{shown} {year}" if year.strip("-") else shown
+    return (int(year) if year.strip("-") else None), int(month), int(day)
+
+
+def _filters(language: str) -> dict[str, Any]:
+    """Filters that write dates, times, numbers and money for readers of ``language``."""
+
+    def local_time(instant: datetime, zone: str, style: str = "iso") -> str:
+        """An instant on the reader's clock in ``zone``, in a style of bot.formatting."""
+        return format_instant(instant, zone, style, language)
+
+    def fmt(day: date | datetime, style: str = "date") -> str:
+        """A calendar day (or a time already on the reader's clock)."""
+        return format_day(day, style, language)
+
+    def money(amount: Decimal, currency: str) -> str:
+        return format_money(amount, currency, language)
+
+    def number(value: Decimal, places: int = 2) -> str:
+        return format_number(value, language, places=places)
+
+    def birthday(value: str) -> str:
+        year, month, day = birthday_parts(value)
+        if year is None:
+            return format_day(date(2000, month, day), "day", language)
+        return format_day(date(year, month, day), "date", language)
+
+    return {
+        "local_time": local_time,
+        "fmt": fmt,
+        "money": money,
+        "number": number,
+        "plain": plain_number,
+        "birthday": birthday,
+    }
 
 
 def _environment(language: str) -> Environment:
@@ -64,8 +93,7 @@ def _environment(language: str) -> Environment:
         keep_trailing_newline=False,
     )
     environment.filters["shorten"] = shorten
-    environment.filters["local_time"] = local_time
-    environment.filters["birthday"] = birthday
+    environment.filters.update(_filters(language))
     environment.globals["language"] = language
     return environment
 

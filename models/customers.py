@@ -14,6 +14,12 @@ from models.base import MONEY, UTCDateTime, utcnow
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
+    # The name as people type it to find it (bot/parsing/search_forms.py), written together
+    # with the name (bot.services.records.set_customer_name): lower case Simplified without
+    # company suffixes, full pinyin ("shanghaitongyongqiche"), pinyin initials ("shtyqc").
+    search_key: str | None = Field(default=None, max_length=200, index=True)
+    name_pinyin: str | None = Field(default=None, max_length=1200, index=True)
+    name_initials: str | None = Field(default=None, max_length=200, index=True)
     owner_id: int = Field(foreign_key="user.id", index=True)
     tier: str | None = Field(default=None, max_length=1)  # "A", "B" or "C"
     industry: str | None = Field(default=None, max_length=100)

@@ -68,7 +68,7 @@ async def test_next_step_label_after_a_comma_splits_in_both_languages(
     # What a Chinese phone keyboard types: full-width colon and comma, no semicolon.
     confirm = texts(await bot.send(tom, "/visit 宏达：演示很顺利，下一步：下周五发报价"))
     assert "演示很顺利\n" in confirm and "Next: 发报价" in confirm
-    assert "Follow-up: Fri 04 Dec 2026" in confirm
+    assert "Follow-up: Fri 4 Dec 2026" in confirm
     await bot.press(tom, "✅ Save")
     await bot.send(tom, "/visit Acme Tools: demo went well, next: send quote fri")
     assert "Next: send quote" in tom.last().text

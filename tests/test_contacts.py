@@ -43,7 +43,7 @@ async def test_contact_links_sees_own_orders_asks_and_stops(
     code = link.split("?start=")[1].split()[0]
     assert link.startswith("Link for Li Na:") and code.startswith("c_")
 
-    contact = emulator.user(7001, "Na", last_name="Li", language_code="zh-hans")
+    contact = emulator.user(7001, "Na", last_name="Li", language_code="en")
     welcome = await bot.send(contact, f"/start {code}")
     assert welcome[0].text.startswith("Hello Li Na! You are now connected with Tom")
     assert welcome[0].button_texts() == ["✅ Yes, message me", "No messages, thanks"]

@@ -63,6 +63,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "care",
         "customers",
         "settings",
+        "language",
         "help",
         "cancel",
     ]
@@ -92,11 +93,15 @@ async def test_invite_registers_the_person_with_role_and_team(
     person = emulator.user(5001, "Li", last_name="Wei", username="liwei", language_code="zh-hans")
     welcome = await join(bot, person, invite_code(created))
 
-    assert "Welcome, Li Wei!" in welcome[0].text
-    assert "registered as <b>" not in welcome[0].text  # plain text, not markup
+    # Their Telegram app speaks Chinese: so does the bot (the admin still reads English).
+    assert "欢迎你，Li Wei！" in welcome[0].text
+    assert "<b>" not in welcome[0].text  # plain text, not markup
+    assert "/language — 语言：English 或 中文" in welcome[0].text
     row = user_row(db, 5001)
     assert row is not None and row.role == role and row.is_active
-    assert row.language == "zh-hans" and row.timezone == "Asia/Shanghai"
+    assert row.language == "zh" and row.timezone == "Asia/Shanghai"
+    descriptions = [c["description"] for c in emulator.commands_for(chat_scope(5001))]
+    assert "我能帮你做什么" in descriptions
     with db.session() as session:
         team = session.get(Team, row.team_id) if row.team_id else None
         used = session.exec(select(Invite)).one()

@@ -47,7 +47,7 @@ ENGLISH_DATES: list[tuple[str, date, time | None]] = [
     ("tues", d(12, 1), None),
     ("thurs", d(11, 26), None),
     ("this fri", d(11, 27), None),
-    ("this monday", d(11, 23), None),
+    ("this monday", d(11, 30), None),
     ("next fri", d(12, 4), None),
     ("next week", d(11, 30), None),
     ("next month", d(12, 25), None),

@@ -97,7 +97,7 @@ async def test_a_follow_up_reminds_once_at_its_local_time_and_snoozes(
     await bot.send(team.tom, "Skip")
     await bot.send(team.tom, "check the signed contract")
     asked = await bot.send(team.tom, "dec 7")
-    assert "Follow-up: Mon 07 Dec 2026" in asked[0].text
+    assert "Follow-up: Mon 7 Dec 2026" in asked[0].text
     await bot.press(team.tom, "✅ Save")
     with db.session() as session:
         first = session.get(Touch, touch.id)

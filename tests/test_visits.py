@@ -115,7 +115,7 @@ async def test_quick_capture_in_chinese(
 ) -> None:
     team = await seeded(bot, emulator, db)
     await bot.send(team.tom, "/visit 宏达：演示很顺利，他们要20台；下一步：下周五发报价")
-    assert "Follow-up: Fri 04 Dec 2026" in team.tom.last().text
+    assert "Follow-up: Fri 4 Dec 2026" in team.tom.last().text
     await bot.press(team.tom, "✅ Save")
     [touch] = touches(db)
     assert touch.notes == "演示很顺利，他们要20台" and touch.next_step == "发报价"

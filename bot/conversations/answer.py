@@ -42,7 +42,7 @@ async def answered(update: Update, context: BotContext) -> int | None:
         person = contacts.contact_for_rep(session, context.me, contact_id)
     chat = contacts.chat_of(person)
     message = context.deps.renderer.message(
-        None, "contacts/answer", rep_name=context.me.full_name, text=text
+        person.language, "contacts/answer", rep_name=context.me.full_name, text=text
     )
     await context.bot.send_message(chat, message)
     clear_conversation_data(context, NAME)

@@ -1,14 +1,17 @@
-"""/settings: a person's profile, and changing their time zone (typed as a city or zone)."""
+"""/settings: a person's profile, changing their time zone (typed as a city or zone), and
+/language (or 🌐 Language in /settings): the language the bot speaks to them."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.app import BotContext
+from bot.app import BotContext, SalesbotApplication
 from bot.conversations.common import END, make_conversation
-from bot.handlers.replies import keyboard, label, message_text, reply, show
+from bot.handlers.menu import publish_menu
+from bot.handlers.replies import callback_parts, keyboard, label, message_text, reply, show
 from bot.services import people
+from bot.services.errors import NotFound
 from models import Team
 
 NAME = "settings"
@@ -24,11 +27,40 @@ async def show_settings(update: Update, context: BotContext) -> None:
         update,
         context,
         "settings/show",
-        markup=keyboard([[(label(update, context, "change_timezone"), "set:tz")]]),
+        markup=keyboard(
+            [
+                [
+                    (label(update, context, "change_timezone"), "set:tz"),
+                    (label(update, context, "change_language"), "set:lang"),
+                ]
+            ]
+        ),
         actor=actor,
         team_name=team_name,
         now=context.deps.now(),
     )
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    """/language or 🌐 Language: a button per language, each named in its own language."""
+    buttons = [
+        (label(update, context, "language_name", language), f"set:lang:{language}")
+        for language in people.LANGUAGES
+    ]
+    await show(update, context, "settings/ask_language", markup=keyboard([buttons]))
+
+
+async def language_chosen(update: Update, context: BotContext) -> None:
+    language = callback_parts(update, "set")[1:2]
+    if not language:
+        raise NotFound()
+    deps = context.deps
+    with deps.db.session() as session:
+        context.actor = people.set_language(session, context.me, language[0], now=deps.now())
+    app = context.application
+    assert isinstance(app, SalesbotApplication)
+    await publish_menu(app, context.me.telegram_id, context.me.role, context.me.language)
+    await show(update, context, "settings/language_set")
 
 
 async def ask_timezone(update: Update, context: BotContext) -> int:

@@ -23,7 +23,12 @@ from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
 from bot.conversations.record_edit import record_edit_conversation
-from bot.conversations.settings import settings_conversation, show_settings
+from bot.conversations.settings import (
+    choose_language,
+    language_chosen,
+    settings_conversation,
+    show_settings,
+)
 from bot.conversations.snooze import snooze_conversation, snooze_now
 from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
@@ -64,6 +69,7 @@ def register_handlers(app: SalesbotApplication) -> None:
             CommandHandler("help", basics.help_command, filters=private),
             CommandHandler("cancel", basics.cancel_outside, filters=private),
             CommandHandler("settings", show_settings, filters=private),
+            CommandHandler("language", choose_language, filters=private),
             CommandHandler("users", users.list_users, filters=private),
             CommandHandler("customers", customers.list_customers, filters=private),
             CommandHandler("deals", deals.board, filters=private),
@@ -92,6 +98,8 @@ def register_handlers(app: SalesbotApplication) -> None:
             CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
+            CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
+            CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),

@@ -9,7 +9,7 @@ from telegram import Update
 
 from bot.app import BotContext, SalesbotApplication
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import alert, label, reply
+from bot.handlers.replies import alert, label, language_of_chat, profile_of, reply
 from bot.services import people
 from bot.services.access import commands_for
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -50,14 +50,14 @@ async def start(update: Update, context: BotContext) -> None:
     if code is None:
         await _welcome(update, context)
         return
-    user = update.effective_user
-    assert user is not None
+    profile = profile_of(update)
+    assert profile is not None
     deps = context.deps
     with deps.db.session() as session:
         actor, inviter_chat = people.redeem_invite(
             session,
             code,
-            people.Profile(user.id, user.full_name, user.username, user.language_code),
+            profile,
             now=deps.now(),
             default_timezone=deps.settings.default_timezone,
         )
@@ -68,7 +68,7 @@ async def start(update: Update, context: BotContext) -> None:
     await _welcome(update, context)
     if inviter_chat is not None and inviter_chat != actor.telegram_id:
         text = deps.renderer.message(
-            None,
+            language_of_chat(context, inviter_chat),
             "invites/joined_notice",
             name=actor.full_name,
             role=actor.role,

@@ -20,6 +20,7 @@ from bot.handlers.replies import (
 from bot.services import contacts, quotes, records, tickets
 from bot.services.contacts import ContactPerson
 from bot.services.errors import NotFound
+from bot.services.people import language_of_code
 from models import TicketKind
 
 TICKET_KINDS = tuple(kind.value for kind in TicketKind)
@@ -45,7 +46,10 @@ async def link(update: Update, context: BotContext, code: str) -> None:
     assert user is not None
     deps = context.deps
     with deps.db.session() as session:
-        person = contacts.redeem_link(session, code, user.id, now=deps.now())
+        person = contacts.redeem_link(
+            session, code, user.id, language=language_of_code(user.language_code), now=deps.now()
+        )
+    context.contact_language = person.language
     await reply(
         update, context, "contacts/welcome", markup=_consent_buttons(update, context), person=person
     )
@@ -110,9 +114,18 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
     elif text and not command:
         await context.bot.send_message(
             person.owner_telegram_id,
-            deps.renderer.message(None, "contacts/question_for_rep", person=person, text=text),
+            deps.renderer.message(
+                person.owner_language, "contacts/question_for_rep", person=person, text=text
+            ),
             reply_markup=keyboard(
-                [[(deps.renderer.label(None, "answer"), f"rr:{person.contact_id}")]]
+                [
+                    [
+                        (
+                            deps.renderer.label(person.owner_language, "answer"),
+                            f"rr:{person.contact_id}",
+                        )
+                    ]
+                ]
             ),
         )
         await reply(update, context, "contacts/question_sent", person=person)
@@ -192,7 +205,7 @@ async def ticket_described(
     await context.bot.send_message(
         person.owner_telegram_id,
         deps.renderer.message(
-            None,
+            person.owner_language,
             "tickets/opened_by_contact",
             person=person,
             kind=kind,
@@ -200,7 +213,7 @@ async def ticket_described(
             ticket_id=ticket_id,
         ),
         reply_markup=keyboard(
-            [[(deps.renderer.label(None, "open_ticket"), f"tk:open:{ticket_id}")]]
+            [[(deps.renderer.label(person.owner_language, "open_ticket"), f"tk:open:{ticket_id}")]]
         ),
     )
 
@@ -221,9 +234,18 @@ async def answer_quote(
     await reply(update, context, "contacts/quote_answered", answer=answer, person=person)
     await context.bot.send_message(
         answer.owner_telegram_id,
-        deps.renderer.message(None, "quotes/customer_answer", answer=answer, person=person),
+        deps.renderer.message(
+            person.owner_language, "quotes/customer_answer", answer=answer, person=person
+        ),
         reply_markup=keyboard(
-            [[(deps.renderer.label(None, "open_deal"), f"deal:open:{answer.deal_id}")]]
+            [
+                [
+                    (
+                        deps.renderer.label(person.owner_language, "open_deal"),
+                        f"deal:open:{answer.deal_id}",
+                    )
+                ]
+            ]
         ),
     )
 

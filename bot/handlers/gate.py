@@ -10,20 +10,8 @@ from bot.app import BotContext, SalesbotApplication
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.basics import on_error
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import alert, reply
+from bot.handlers.replies import alert, profile_of, reply
 from bot.services import contacts, people
-
-
-def _profile(update: Update) -> people.Profile | None:
-    user = update.effective_user
-    if user is None or user.is_bot:
-        return None
-    return people.Profile(
-        telegram_id=user.id,
-        full_name=user.full_name,
-        username=user.username,
-        language_code=user.language_code,
-    )
 
 
 def _start_code(update: Update) -> str | None:
@@ -53,7 +41,7 @@ async def identify(update: Update, context: BotContext) -> None:
 
 
 async def _identify(update: Update, context: BotContext) -> None:
-    profile = _profile(update)
+    profile = profile_of(update)
     if profile is None or update.effective_chat is None or update.effective_chat.type != "private":
         raise ApplicationHandlerStop
     deps = context.deps
@@ -75,6 +63,7 @@ async def _identify(update: Update, context: BotContext) -> None:
     with deps.db.session() as session:
         person = contacts.contact_by_chat(session, profile.telegram_id)
     if person is not None:
+        context.contact_language = person.language
         await contact_handlers.dispatch(update, context, person)
         raise ApplicationHandlerStop
     code = _start_code(update)

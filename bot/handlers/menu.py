@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 
 from bot.app import SalesbotApplication
 from bot.services.access import PUBLIC_COMMANDS, commands_for
+from bot.services.people import LANGUAGES
 from models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -38,10 +39,18 @@ async def publish_menu(
 
 
 async def publish_all_menus(app: SalesbotApplication) -> None:
-    """At start-up: the public menu, and each active person's role menu (commands may change)."""
+    """At start-up: the public menu (in English, and in each other language for people whose
+    Telegram app is set to it), and each active person's role menu (commands may change)."""
     await app.bot.set_my_commands(
         _commands(app, PUBLIC_COMMANDS, None), scope=BotCommandScopeDefault()
     )
+    for language in LANGUAGES:
+        if language != "en":
+            await app.bot.set_my_commands(
+                _commands(app, PUBLIC_COMMANDS, language),
+                scope=BotCommandScopeDefault(),
+                language_code=language,
+            )
     with app.deps.db.session() as session:
         people = [
             (user.telegram_id, Role(user.role), user.language)

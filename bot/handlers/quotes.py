@@ -6,7 +6,14 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot.app import BotContext
-from bot.handlers.replies import callback_parts, int_part, keyboard, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    language_of_chat,
+    reply,
+    show,
+)
 from bot.services import quotes
 from bot.services.errors import NotFound
 from models import QuoteStatus
@@ -29,15 +36,16 @@ async def request_approvals(context: BotContext, decision: quotes.Decision) -> N
     with context.deps.db.session() as session:
         view = quotes.approval_view(session, decision.quote_id)
     for telegram_id in decision.notify:
+        language = language_of_chat(context, telegram_id)
         buttons = keyboard(
             [
                 [
-                    (renderer.label(None, "approve"), f"qa:yes:{decision.quote_id}"),
-                    (renderer.label(None, "reject"), f"qa:no:{decision.quote_id}"),
+                    (renderer.label(language, "approve"), f"qa:yes:{decision.quote_id}"),
+                    (renderer.label(language, "reject"), f"qa:no:{decision.quote_id}"),
                 ]
             ]
         )
-        text = renderer.message(None, "quotes/approval_request", quote=view)
+        text = renderer.message(language, "quotes/approval_request", quote=view)
         await context.bot.send_message(telegram_id, text, reply_markup=buttons)
 
 
@@ -49,10 +57,11 @@ async def send_quote_document(context: BotContext, decision: quotes.Decision) ->
     with deps.db.session() as session:
         view = quotes.approval_view(session, decision.quote_id)
         people = quotes.recipients(session, context.me, decision.quote_id)
+    language = language_of_chat(context, decision.owner_telegram_id)
     buttons = [
         [
             (
-                deps.renderer.label(None, "send_quote_to", person.name),
+                deps.renderer.label(language, "send_quote_to", person.name),
                 f"qs:{view.quote_id}:{person.contact_id}",
             )
         ]
@@ -60,16 +69,17 @@ async def send_quote_document(context: BotContext, decision: quotes.Decision) ->
     ]
     await context.bot.send_document(
         decision.owner_telegram_id,
-        InputFile(quote_pdf(context, view), filename=f"{view.number}.pdf"),
-        caption=deps.renderer.message(None, "quotes/document_caption", quote=view),
+        InputFile(quote_pdf(context, view, language), filename=f"{view.number}.pdf"),
+        caption=deps.renderer.message(language, "quotes/document_caption", quote=view),
         reply_markup=keyboard(buttons) if buttons else None,
     )
 
 
-def quote_pdf(context: BotContext, view: quotes.QuoteView) -> bytes:
+def quote_pdf(context: BotContext, view: quotes.QuoteView, language: str | None) -> bytes:
+    """The quote as a PDF in ``language`` (the reader's: the rep's, or the contact's)."""
     deps = context.deps
     issued_on = view.issued_at.date() if view.issued_at else deps.now().date()
-    return deps.documents.render(None, "quotes/document", quote=view, issued_on=issued_on)
+    return deps.documents.render(language, "quotes/document", quote=view, issued_on=issued_on)
 
 
 async def send_to_customer(update: Update, context: BotContext) -> None:
@@ -84,18 +94,19 @@ async def send_to_customer(update: Update, context: BotContext) -> None:
             session, context.me, quote_id, contact_id, today=context.local_today(), now=deps.now()
         )
         view = quotes.approval_view(session, quote_id)
+    language = language_of_chat(context, person.chat_id)
     answer = keyboard(
         [
             [
-                (deps.renderer.label(None, "accept_quote"), f"ct:qa:{quote_id}:yes"),
-                (deps.renderer.label(None, "decline_quote"), f"ct:qa:{quote_id}:no"),
+                (deps.renderer.label(language, "accept_quote"), f"ct:qa:{quote_id}:yes"),
+                (deps.renderer.label(language, "decline_quote"), f"ct:qa:{quote_id}:no"),
             ]
         ]
     )
     await context.bot.send_document(
         person.chat_id,
-        InputFile(quote_pdf(context, view), filename=f"{view.number}.pdf"),
-        caption=deps.renderer.message(None, "quotes/for_customer", quote=view),
+        InputFile(quote_pdf(context, view, language), filename=f"{view.number}.pdf"),
+        caption=deps.renderer.message(language, "quotes/for_customer", quote=view),
         reply_markup=answer,
     )
     if update.callback_query is not None:
@@ -109,7 +120,8 @@ async def tell_outcome(update: Update, context: BotContext, decision: quotes.Dec
     with deps.db.session() as session:
         view = quotes.quote_view(session, context.me, decision.quote_id)
     await show(update, context, "quotes/decided", quote=view)
-    text = deps.renderer.message(None, "quotes/outcome_for_rep", quote=view)
+    language = language_of_chat(context, decision.owner_telegram_id)
+    text = deps.renderer.message(language, "quotes/outcome_for_rep", quote=view)
     await context.bot.send_message(decision.owner_telegram_id, text)
     await send_quote_document(context, decision)
     await request_approvals(context, decision)

@@ -18,6 +18,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.app import BotContext
+from bot.services import people
 
 Button = tuple[str, str]  # (label, callback data)
 
@@ -27,11 +28,31 @@ def message_text(update: Update) -> str:
     return update.message.text if update.message and update.message.text else ""
 
 
+def profile_of(update: Update) -> people.Profile | None:
+    """The person behind the update as the services see them (None for bots and channels)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return people.Profile.from_telegram(
+        user.id, user.first_name, user.last_name, user.username, user.language_code
+    )
+
+
 def reader_language(update: Update, context: BotContext) -> str | None:
+    """The language of whoever the answer is for: a registered person's own, a contact's,
+    else what their Telegram app is set to."""
     if context.actor is not None:
         return context.actor.language
+    if context.contact_language is not None:
+        return context.contact_language
     user = update.effective_user
-    return user.language_code if user else None
+    return people.language_of_code(user.language_code) if user else None
+
+
+def language_of_chat(context: BotContext, chat_id: int) -> str | None:
+    """The language of the person in another chat (a staff member or a linked contact)."""
+    with context.deps.db.session() as session:
+        return people.chat_language(session, chat_id)
 
 
 def label(update: Update, context: BotContext, name: str, /, *args: Any, **kwargs: Any) -> str:

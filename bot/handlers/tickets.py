@@ -6,7 +6,15 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.app import BotContext
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
+from bot.handlers.replies import (
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    language_of_chat,
+    reply,
+    show,
+)
 from bot.services import tickets
 from bot.services.errors import NotFound
 from models import TicketStatus
@@ -56,7 +64,9 @@ async def move(update: Update, context: BotContext) -> None:
     await send_ticket_card(update, context, ticket_id, edit=True)
     stars = keyboard([[(str(n) + "★", f"ct:rate:{ticket_id}:{n}") for n in range(1, 6)]])
     for chat in chats:
-        text = deps.renderer.message(None, "tickets/ask_rating", ticket=view)
+        text = deps.renderer.message(
+            language_of_chat(context, chat), "tickets/ask_rating", ticket=view
+        )
         await context.bot.send_message(chat, text, reply_markup=stars)
 
 

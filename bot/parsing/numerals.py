@@ -49,11 +49,13 @@ def unit_tail(
     text: str, unit: Decimal, read_rest: Callable[[str], Decimal | None] | None = None
 ) -> Decimal | None:
     """What follows a unit: nothing, a lone digit meaning a tenth of it ("2千5" → 2500, "2万5"
-    → 25000), or a smaller number ("一千零五"), read by ``read_rest`` (default: small_number)."""
+    → 25000), or a smaller number ("一千零五"), read by ``read_rest`` (default: small_number).
+    After 零 a lone digit is itself, not a tenth: 一千零五 is 1005 and 2万零5 is 20005."""
+    zero = text.startswith("零")
     text = text.removeprefix("零")
     if not text:
         return Decimal(0)
-    if len(text) == 1 and (text.isdigit() or text in CN_DIGITS) and unit > 10:
+    if not zero and len(text) == 1 and (text.isdigit() or text in CN_DIGITS) and unit > 10:
         digit = CN_DIGITS.get(text)
         return (Decimal(digit) if digit is not None else Decimal(text)) * unit / 10
     rest = (read_rest or small_number)(text)
@@ -68,3 +70,36 @@ def whole_number(text: str) -> int | None:
     if value is None or value != value.to_integral_value() or "." in text:
         return None
     return int(value)
+
+
+# Formal ("banker's") numerals, written on cheques and contracts so digits cannot be altered,
+# simplified and traditional: 壹拾贰万 is 一十二万, 貳仟伍佰 is 二千五百, 萬 and 億 are 万 and 亿.
+FORMAL_NUMERALS = str.maketrans(
+    {
+        "壹": "一",
+        "贰": "二",
+        "貳": "二",
+        "叁": "三",
+        "參": "三",
+        "叄": "三",
+        "肆": "四",
+        "伍": "五",
+        "陆": "六",
+        "陸": "六",
+        "柒": "七",
+        "捌": "八",
+        "玖": "九",
+        "拾": "十",
+        "佰": "百",
+        "仟": "千",
+        "萬": "万",
+        "億": "亿",
+        "兩": "两",
+        "點": "点",
+    }
+)
+
+
+def plain_numerals(text: str) -> str:
+    """`text` with formal and traditional numerals written as everyday ones (伍万 → 五万)."""
+    return text.translate(FORMAL_NUMERALS)

@@ -20,9 +20,18 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "settings", "help", "cancel"),
-    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "help", "cancel"),
-    Role.DIRECTOR: ("today", "customers", "deals", "digest", "settings", "help", "cancel"),
+    Role.REP: (*SELLING, "settings", "language", "help", "cancel"),
+    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "language", "help", "cancel"),
+    Role.DIRECTOR: (
+        "today",
+        "customers",
+        "deals",
+        "digest",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.ADMIN: (
         "invite",
         "users",
@@ -33,6 +42,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "care",
         "customers",
         "settings",
+        "language",
         "help",
         "cancel",
     ),

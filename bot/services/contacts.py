@@ -31,6 +31,8 @@ class ContactPerson:
     telegram_chat_id: int | None
     owner_telegram_id: int
     owner_name: str
+    language: str | None = None  # the contact's own ("en", "zh"); None: not known yet
+    owner_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,16 @@ def _person(session: Session, contact: Contact) -> ContactPerson:
         telegram_chat_id=contact.telegram_chat_id,
         owner_telegram_id=owner.telegram_id,
         owner_name=owner.full_name,
+        language=contact.language,
+        owner_language=owner.language,
     )
 
 
-def redeem_link(session: Session, code: str, telegram_id: int, *, now: datetime) -> ContactPerson:
-    """Connect the person opening the link to the contact (single use, conditional update)."""
+def redeem_link(
+    session: Session, code: str, telegram_id: int, *, language: str | None = None, now: datetime
+) -> ContactPerson:
+    """Connect the person opening the link to the contact (single use, conditional update).
+    ``language`` (from their Telegram app) becomes the contact's unless the rep set one."""
     if session.exec(select(User).where(User.telegram_id == telegram_id)).first() is not None:
         raise ContactLinkInvalid(reason="staff")
     link = session.exec(select(ContactLink).where(ContactLink.code == code)).first()
@@ -113,6 +120,8 @@ def redeem_link(session: Session, code: str, telegram_id: int, *, now: datetime)
     contact = session.get(Contact, link.contact_id)
     assert contact is not None
     contact.telegram_chat_id, contact.updated_at = telegram_id, now
+    if contact.language is None and language is not None:
+        contact.language = language
     session.flush()
     return _person(session, contact)
 

@@ -1,5 +1,6 @@
-"""Customers as a person may see them: lists, fuzzy search, the customer card, and adding a
-customer after a look for duplicates. Every query goes through ``visible_to``."""
+"""Customers as a person may see them: lists, search (typos, pinyin, Traditional characters),
+the customer card, and adding a customer after a look for duplicates. Every query goes through
+``visible_to``."""
 
 from __future__ import annotations
 
@@ -7,27 +8,30 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from difflib import SequenceMatcher
 
-from rapidfuzz import fuzz, process, utils
+import sqlalchemy as sa
+from rapidfuzz import fuzz, process
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.parsing.search_forms import QueryForms, query_forms, search_key
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
-from bot.services.records import birthday_text
+from bot.services.records import birthday_text, set_customer_name
 from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 
 CUSTOMERS_PAGE_SIZE = 10
 SEARCH_LIMIT = 8
 SEARCH_CUTOFF = 60
+PINYIN_CUTOFF = 80  # typos in pinyin: stricter, long pinyin strings share many letters
+PINYIN_FUZZY_MIN_LENGTH = 5
+SHORT_QUERY = 3  # a query this short must appear as it is (a prefix, for pinyin)
 DUPLICATE_NAME_SCORE = 90
-COMPANY_SUFFIXES = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|集团|公司|厂|\b(co\.?|company|ltd\.?|limited|inc\.?|"
-    r"llc|gmbh|corp\.?|corporation|group|plc)\b)",
-    re.IGNORECASE,
-)
+# How a stored form of the name matches what was typed; better first.
+EXACT, PREFIX, SUBSTRING, FUZZY, NO_MATCH = 3, 2, 1, 0, -1
 
 
 @dataclass(frozen=True)
@@ -177,57 +181,137 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def normalized_name(name: str) -> str:
-    """A name without company suffixes and punctuation, for comparing."""
-    return utils.default_process(COMPANY_SUFFIXES.sub(" ", name)).strip()
+def _match(typed: str, form: str | None, *, anywhere: bool) -> int:
+    """How ``form`` (a stored form of a name) matches ``typed``: EXACT, PREFIX, SUBSTRING (when
+    ``anywhere``) or NO_MATCH."""
+    if not typed or not form:
+        return NO_MATCH
+    if form == typed:
+        return EXACT
+    if form.startswith(typed):
+        return PREFIX
+    return SUBSTRING if anywhere and typed in form else NO_MATCH
+
+
+def _common_length(typed: str, key: str) -> int:
+    """The length of the longest run of characters ``typed`` and ``key`` share."""
+    return SequenceMatcher(None, typed, key, autojunk=False).find_longest_match().size
 
 
 def search_customers(
     session: Session, actor: Actor, query: str, limit: int = SEARCH_LIMIT
 ) -> list[CustomerLine]:
-    """Visible customers matching ``query``: typos, partial words, Chinese, or phone digits.
+    """Visible customers matching ``query``: typos, partial words, Chinese (Simplified or
+    Traditional), pinyin and pinyin initials (``shty``, ``上海ty``), or phone digits.
 
-    Better matches first; among similar matches the ones the person touched recently first.
+    The name's stored forms are compared with the query's (``bot.parsing.search_forms``): an
+    exact, then a prefix, then a substring match of any form ranks above a fuzzy one; among
+    Chinese queries a longer run of shared characters ranks higher; among similar matches the
+    customers the person touched recently come first.
     """
-    query = query.strip()
-    if not query:
+    typed = query_forms(query)
+    if not typed.key:
         return []
-    rows = session.exec(
-        select(Customer.id, Customer.name, Customer.phone, Customer.updated_at).where(
-            customers_visible_to(actor)
-        )
+    rows = session.execute(
+        sa.select(  # sqlmodel's select takes at most four columns
+            col(Customer.id),
+            col(Customer.name),
+            col(Customer.search_key),
+            col(Customer.name_pinyin),
+            col(Customer.name_initials),
+            col(Customer.phone),
+            col(Customer.updated_at),
+        ).where(customers_visible_to(actor))
     ).all()
     if not rows:
         return []
-    touched = _last_touched(session, actor)
-    wanted = normalized_name(query) or utils.default_process(query)
+    # A row written without its forms (not through set_customer_name) is still found by name.
+    keys = [key or search_key(name) for _, name, key, _, _, _, _ in rows]
+    tiers = _tiers(typed, keys, [(pinyin, initials) for _, _, _, pinyin, initials, _, _ in rows])
+    scores = _fuzzy_scores(typed, keys, [pinyin or "" for _, _, _, pinyin, _, _, _ in rows])
     query_digits = _digits(query)
-    names = [normalized_name(name) or name.lower() for _, name, _, _ in rows]
-    matches = process.extract(
-        wanted, names, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=SEARCH_CUTOFF
-    )
-    scores: dict[int, float] = {index: score for _, score, index in matches}
     if len(query_digits) >= 4:
-        for index, (_, _, phone, _) in enumerate(rows):
+        for index, row in enumerate(rows):
+            phone = row[5]
             if phone and query_digits in _digits(phone):
+                tiers[index] = EXACT
                 scores[index] = 100.0
+    touched = _last_touched(session, actor)
     ranked = []
-    for index, score in scores.items():
-        if len(wanted) <= 3 and wanted not in names[index] and score < 100:
+    for index in tiers.keys() | scores.keys():
+        tier = tiers.get(index, FUZZY)
+        if len(typed.key) <= SHORT_QUERY and tier == FUZZY:
             continue  # a short query must appear as it is
-        customer_id, name, _, updated_at = rows[index]
+        customer_id, updated_at = rows[index][0], rows[index][6]
         assert customer_id is not None
+        score = scores.get(index, 0.0)
+        common = _common_length(typed.key, keys[index]) if typed.han else 0
         recency = (touched.get(customer_id) or updated_at).timestamp()
-        ranked.append(((-round(score / 10), -recency, -score, name.lower()), customer_id))
+        ranked.append(
+            ((-tier, -common, -round(score / 10), -recency, -score, keys[index]), customer_id)
+        )
     ranked.sort()
     return _lines(session, [customer_id for _, customer_id in ranked[:limit]])
+
+
+def _tiers(
+    typed: QueryForms, keys: list[str], spoken: list[tuple[str | None, str | None]]
+) -> dict[int, int]:
+    """Rows (by index) whose name, pinyin or initials contain ``typed`` whole: row → tier.
+    Pinyin and initials count only for a query with Latin letters, and for a short query only
+    from their start (``an`` is in too many pinyin names)."""
+    anywhere = len(typed.key) > SHORT_QUERY
+    tiers: dict[int, int] = {}
+    for index, key in enumerate(keys):
+        tier = _match(typed.key, key, anywhere=True)
+        if typed.latin:
+            pinyin, initials = spoken[index]
+            tier = max(
+                tier,
+                _match(typed.pinyin, pinyin, anywhere=anywhere),
+                _match(typed.initials, initials, anywhere=anywhere),
+            )
+        if tier != NO_MATCH:
+            tiers[index] = tier
+    return tiers
+
+
+def _fuzzy_scores(typed: QueryForms, keys: list[str], pinyins: list[str]) -> dict[int, float]:
+    """Rows (by index) whose name is close to what was typed (typos): row → score 0–100.
+    Latin queries are also compared with the names' pinyin. Mixed input (``上海ty``) has no
+    fuzzy match: its Latin part never resembles Chinese characters."""
+    if typed.han and typed.latin:
+        return {}
+    scores: dict[int, float] = {
+        index: score
+        for _, score, index in process.extract(
+            typed.key,
+            keys,
+            scorer=fuzz.WRatio,
+            processor=None,
+            limit=None,
+            score_cutoff=SEARCH_CUTOFF,
+        )
+    }
+    if typed.latin and len(typed.pinyin) >= PINYIN_FUZZY_MIN_LENGTH:
+        for _, score, index in process.extract(
+            typed.pinyin,
+            pinyins,
+            scorer=fuzz.WRatio,
+            processor=None,
+            limit=None,
+            score_cutoff=PINYIN_CUTOFF,
+        ):
+            scores[index] = max(score, scores.get(index, 0.0))
+    return scores
 
 
 def find_duplicates(
     session: Session, actor: Actor, name: str, phone: str | None
 ) -> list[CustomerLine]:
-    """Existing visible customers with the same phone number or a near-identical name."""
-    wanted = normalized_name(name)
+    """Existing visible customers with the same phone number or a near-identical name (in
+    Simplified or Traditional characters alike)."""
+    wanted = search_key(name)
     phone_digits = _digits(phone or "")[-8:]
     rows = session.exec(
         select(Customer, User)
@@ -237,7 +321,8 @@ def find_duplicates(
     found = []
     for customer, owner in rows:
         same_phone = len(phone_digits) >= 6 and _digits(customer.phone or "").endswith(phone_digits)
-        score = fuzz.ratio(wanted, normalized_name(customer.name)) if wanted else 0
+        key = customer.search_key or search_key(customer.name)
+        score = fuzz.ratio(wanted, key) if wanted else 0
         if same_phone or score >= DUPLICATE_NAME_SCORE:
             found.append(_line(customer, owner))
     return found
@@ -267,6 +352,7 @@ def create_customer(
     customer = Customer(
         name=clean_name, owner_id=actor.user_id, phone=clean_phone, created_at=now, updated_at=now
     )
+    set_customer_name(customer, clean_name)
     session.add(customer)
     session.flush()
     assert customer.id is not None

@@ -13,11 +13,39 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
-from models import Invite, Role, Team, User
+from models import Contact, Invite, Role, Team, User
 
 INVITE_VALIDITY = timedelta(days=7)
 ROLES_WITH_TEAM = frozenset({Role.REP, Role.MANAGER})
 USERS_PAGE_SIZE = 8
+
+
+LANGUAGES = ("en", "zh")
+CHINESE_CODES = ("zh", "zh-hans", "zh-hant", "zh-cn", "zh-tw", "zh-hk", "zh-sg", "zh-mo")
+
+
+def language_of_code(code: str | None) -> str:
+    """The bot's language for a Telegram ``language_code``: Chinese for any Chinese variant,
+    English otherwise."""
+    flat = (code or "").strip().lower().replace("_", "-")
+    if flat in CHINESE_CODES or flat.startswith("zh-"):
+        return "zh"
+    return "en"
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all(
+        "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in "·・" for ch in text
+    )
+
+
+def person_name(first_name: str, last_name: str | None) -> str:
+    """A name as its people write it: Chinese family name first without a space (王伟 from
+    first name 伟 and last name 王), others given name first (Tom Chen)."""
+    first, last = " ".join(first_name.split()), " ".join((last_name or "").split())
+    if first and last and _is_cjk(first) and _is_cjk(last):
+        return last + first
+    return " ".join(part for part in (first, last) if part)
 
 
 @dataclass(frozen=True)
@@ -28,6 +56,17 @@ class Profile:
     full_name: str
     username: str | None
     language_code: str | None
+
+    @classmethod
+    def from_telegram(
+        cls,
+        telegram_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+    ) -> Profile:
+        return cls(telegram_id, person_name(first_name, last_name), username, language_code)
 
 
 @dataclass(frozen=True)
@@ -114,16 +153,12 @@ class CannotDeactivate(ServiceError):
     template = "users/cannot_deactivate"
 
 
-def _language(code: str | None) -> str:
-    return (code or "en")[:16]
-
-
 def _new_user(profile: Profile, *, role: Role, team_id: int | None, timezone: str) -> User:
     return User(
         telegram_id=profile.telegram_id,
         full_name=profile.full_name[:200] or str(profile.telegram_id),
         username=profile.username,
-        language=_language(profile.language_code),
+        language=language_of_code(profile.language_code),
         timezone=timezone,
         role=role,
         team_id=team_id,
@@ -397,6 +432,28 @@ def find_timezone(text: str) -> str | None:
     if not key:
         return None
     return _zones_by_key().get(key)
+
+
+def chat_language(session: Session, chat_id: int) -> str | None:
+    """The language of whoever is in private chat ``chat_id``: a staff member or a linked
+    customer contact (None when the chat is nobody's we know)."""
+    user = _user_by_telegram_id(session, chat_id)
+    if user is not None:
+        return user.language
+    contact = session.exec(select(Contact).where(Contact.telegram_chat_id == chat_id)).first()
+    return contact.language if contact is not None else None
+
+
+def set_language(session: Session, actor: Actor, language: str, *, now: datetime) -> Actor:
+    """The language the bot speaks to the person (``en`` or ``zh``)."""
+    if language not in LANGUAGES:
+        raise NotFound()
+    user = session.get(User, actor.user_id)
+    if user is None or not user.is_active:
+        raise NotFound()
+    user.language, user.updated_at = language, now
+    session.flush()
+    return Actor.of(user)
 
 
 def set_timezone(session: Session, actor: Actor, zone: str, *, now: datetime) -> Actor:

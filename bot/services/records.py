@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.parsing.birthdays import parse_birthday
+from bot.parsing.search_forms import name_forms
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor, find_timezone
 from bot.services.visibility import visible_customer
@@ -117,6 +118,16 @@ def _record(
     )
 
 
+def set_customer_name(customer: Customer, name: str) -> None:
+    """Give ``customer`` its name and the forms search finds it by (pinyin, initials,
+    Simplified): every place that writes a customer's name goes through here."""
+    forms = name_forms(name)
+    customer.name = name
+    customer.search_key = forms.key
+    customer.name_pinyin = forms.pinyin
+    customer.name_initials = forms.initials
+
+
 def edit_customer(
     session: Session, actor: Actor, customer_id: int, field: str, text: str | None, *, now: datetime
 ) -> Change:
@@ -127,7 +138,11 @@ def edit_customer(
     new = _clean(field, text, required=field == "name", this_year=now.year)
     old = getattr(customer, field)
     if new != old:
-        setattr(customer, field, new)
+        if field == "name":
+            assert new is not None  # required
+            set_customer_name(customer, new)
+        else:
+            setattr(customer, field, new)
         customer.updated_at = now
         _record(session, customer_id, None, field, old, new, user_id=actor.user_id, now=now)
         session.flush()

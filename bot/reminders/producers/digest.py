@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.charts import FunnelStage, funnel_png
+from bot.charts import ChartWords, FunnelStage, funnel_png
 from bot.reminders.dispatcher import validator
 from bot.reminders.scheduler import Tick
 from bot.rendering import Renderer, visible_length
@@ -58,11 +58,19 @@ def funnel_chart(
         FunnelStage(renderer.label(language, "stage", row.stage_key), row.count, row.value)
         for row in digest.funnel
     ]
+    words = ChartWords(
+        empty=renderer.label(language, "chart_empty"),
+        total=lambda text: renderer.label(language, "chart_total", text),
+        stage=lambda stage, currency: renderer.label(
+            language, "chart_stage", stage.count, stage.value, currency
+        ),
+    )
     return funnel_png(
         stages if any(stage.count for stage in stages) else [],
         title=renderer.label(language, "digest_chart_title", digest),
         currency=digest.currency,
         font=font,
+        words=words,
     )
 
 
