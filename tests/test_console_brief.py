@@ -30,6 +30,6 @@ def test_a_console_started_in_the_afternoon_says_good_morning_only_the_next_morn
     assert at_brief.split(" --")[0].endswith("08:30 CST")
     assert "bot> ☀️ Good morning, Tom Chen" in at_brief  # on time: no late note on top
     # A day later the clock jumps to 09:45: within two hours, so it comes, marked late.
-    day = late.split(" --")[0].removesuffix(" 09:45 CST")  # e.g. "Mon 30 Nov 2026"
-    assert f"bot> ⏰ Late: this was due {day.rsplit(' ', 1)[0]} 08:30.\n     ☀️ Good morning, Tom Chen" in late
+    day = late.split(" --")[0].removesuffix(" 09:45 CST").rsplit(" ", 1)[0]  # "Mon 30 Nov"
+    assert f"bot> ⏰ Late: this was due {day} 08:30.\n     ☀️ Good morning, Tom Chen" in late
     assert out.count("Good morning") == 2

@@ -27,8 +27,8 @@ def _dotted(node: nodes.Node) -> str | None:
 
 
 def placeholders(source: str) -> set[str]:
-    """The values a template reads (``card.name``, ``when``…), the macros it defines with their
-    arguments, and what it imports or includes."""
+    """The values a template reads (``card.name``, ``when``…), the keys of its lookup tables, the
+    macros it defines with their arguments, and what it imports or includes."""
     tree = Environment().parse(source)
     found: set[str] = set()
     for node in tree.find_all((nodes.Name, nodes.Getattr)):
@@ -37,6 +37,9 @@ def placeholders(source: str) -> set[str]:
         dotted = _dotted(node)
         if dotted:
             found.add(dotted)
+    for pair in tree.find_all(nodes.Pair):  # the keys of a lookup like {"visit": "拜访"}[kind]
+        if isinstance(pair.key, nodes.Const):
+            found.add(f"key {pair.key.value!r}")
     for macro in tree.find_all(nodes.Macro):
         found.add(f"macro {macro.name}({', '.join(arg.name for arg in macro.args)})")
     for imported in tree.find_all((nodes.FromImport, nodes.Import, nodes.Include)):
@@ -76,3 +79,5 @@ def test_placeholders_tell_a_changed_value_apart() -> None:
     assert placeholders("{{ card.title }}") != placeholders("{{ card.name }}")
     macro = '{% macro skip() %}跳过{% endmacro %}{% from "_macros.html" import when %}'
     assert placeholders(macro) == {"macro skip()", "uses _macros.html"}
+    lookup = '{{ {"visit": "拜访", "call": "电话"}[kind] }}'
+    assert placeholders(lookup) == {"kind", "key 'visit'", "key 'call'"}
