@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
@@ -156,17 +155,8 @@ def build_application(
             )
         )
         .concurrent_updates(False)
-        .rate_limiter(
-            # Within Telegram's limits; a 429 comes back to us (no retries here): the outbox
-            # postpones the message and everything after it until the wait is over.
-            # A bucket of one that refills OUTBOX_MAX_PER_SECOND times a second: no burst, so
-            # no rolling second ever holds more than that (plus one).
-            AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / deps.settings.outbox_max_per_second,
-                max_retries=0,
-            )
-        )
+        # No rate limiter on the bot: an answer to a person who just wrote is not a broadcast
+        # and must not queue behind one. The outbox paces its own sends (Dispatcher).
         .persistence(DatabasePersistence(deps.db))
         .post_init(_post_init)
     )

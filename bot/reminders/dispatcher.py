@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from aiolimiter import AsyncLimiter
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -92,7 +93,7 @@ def open_complaint(session: Session, customer_id: int) -> bool:
 
 
 class Dispatcher:
-    """Sends due outbox rows through ``bot`` (python-telegram-bot's, with its rate limiter)."""
+    """Sends due outbox rows through ``bot``, within Telegram's limits."""
 
     def __init__(self, app: object) -> None:
         from bot.app import SalesbotApplication
@@ -102,6 +103,10 @@ class Dispatcher:
         self.deps = app.deps
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.paused_until: datetime | None = None  # flood control from Telegram
+        # Telegram's broadcast limit, for the outbox's sends only (answers to a person are not
+        # paced): a bucket of one refilled OUTBOX_MAX_PER_SECOND times a second, so no rolling
+        # second holds more than that (plus one). A 429 still comes back to us and pauses.
+        self._pace = AsyncLimiter(1, 1 / self.deps.settings.outbox_max_per_second)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbox")
         # Called at "claimed" (rows taken) and "delivered" (Telegram accepted, row not yet
         # marked): tests raise here to stand for the process dying at that point.
@@ -296,9 +301,10 @@ class Dispatcher:
         self, chat_id: int, text: str, photo: bytes | None, markup: InlineKeyboardMarkup | None
     ) -> Message:
         bot = self.app.bot
-        if photo is not None:
-            return await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
-        return await bot.send_message(chat_id, text, reply_markup=markup)
+        async with self._pace:
+            if photo is not None:
+                return await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
+            return await bot.send_message(chat_id, text, reply_markup=markup)
 
     def _skip(self, session: Session, row: OutboxMessage, now: datetime, reason: str) -> str:
         outbox.mark_skipped(session, row.id or 0, self.worker, now=now, reason=reason)
