@@ -1,8 +1,9 @@
 """Conversation state and what a person has typed so far, kept in the bot's own database.
 
-python-telegram-bot reads it once at start-up and writes it after every update (see
+python-telegram-bot reads it once at start-up and hands it back after every update (see
 ``SalesbotApplication.process_update``), so a restart or a crash loses at most the step being
-handled. That is right for one active process per bot token, which is the design. Only
+handled. What it hands back unchanged is not written again: this process keeps what it last read
+or wrote, which is right for one active process per bot token, the design. Only
 JSON-serialisable values may be kept in ``user_data``.
 """
 
@@ -31,28 +32,39 @@ class DatabasePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, An
             update_interval=60,
         )
         self.db = db
+        # What the database holds, as this process last read or wrote it (encoded JSON).
+        self._user_data: dict[int, str] = {}
+        self._states: dict[tuple[str, str], str] = {}
 
     async def get_user_data(self) -> dict[int, UserData]:
         result: dict[int, UserData] = defaultdict(dict)
         with self.db.session() as session:
             for row in session.exec(select(ScratchData)):
                 result[row.user_telegram_id] = json.loads(row.data)
+                self._user_data[row.user_telegram_id] = row.data
         return result
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None
+        if self._user_data.get(user_id) == encoded:
+            return  # nothing changed since it was read or written
         with self.db.session() as session:
             row = session.get(ScratchData, user_id)
-            if not data:
+            if encoded is None:
                 if row is not None:
                     session.delete(row)
-                return
-            if row is None:
+            elif row is None:
                 session.add(ScratchData(user_telegram_id=user_id, data=encoded))
-            elif row.data != encoded:
+            else:
                 row.data, row.updated_at = encoded, utcnow()
+        # Only once it is committed: a failed write is tried again after the next update.
+        if encoded is None:
+            self._user_data.pop(user_id, None)
+        else:
+            self._user_data[user_id] = encoded
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._user_data.pop(user_id, None)
         with self.db.session() as session:
             row = session.get(ScratchData, user_id)
             if row is not None:
@@ -64,23 +76,32 @@ class DatabasePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, An
     async def get_conversations(self, name: str) -> ConversationDict:
         with self.db.session() as session:
             rows = session.exec(select(ConversationState).where(ConversationState.name == name))
-            return {tuple(json.loads(row.key)): json.loads(row.state) for row in rows}
+            result = {}
+            for row in rows:
+                result[tuple(json.loads(row.key))] = json.loads(row.state)
+                self._states[(name, row.key)] = row.state
+            return result
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         encoded_key = json.dumps(list(key))
+        encoded = None if new_state is None else json.dumps(new_state)
+        if self._states.get((name, encoded_key)) == encoded:
+            return  # nothing changed since it was read or written
         with self.db.session() as session:
             row = session.get(ConversationState, (name, encoded_key))
-            if new_state is None:
+            if encoded is None:
                 if row is not None:
                     session.delete(row)
-                return
-            encoded = json.dumps(new_state)
-            if row is None:
+            elif row is None:
                 session.add(ConversationState(name=name, key=encoded_key, state=encoded))
             else:
                 row.state, row.updated_at = encoded, utcnow()
+        if encoded is None:
+            self._states.pop((name, encoded_key), None)
+        else:
+            self._states[(name, encoded_key)] = encoded
 
     async def flush(self) -> None:
         """Every write is committed at once; nothing is buffered."""
