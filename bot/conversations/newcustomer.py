@@ -28,6 +28,7 @@ from bot.handlers.customers import open_card, send_card
 from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import customers
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
+from bot.services.people import person_name
 
 NAME = "newcustomer"
 CUSTOMER_NAME, PHONE, CONTACT, CONFIRM_CONTACT, DUPLICATE = range(5)
@@ -100,7 +101,7 @@ async def contact_card_shared(update: Update, context: BotContext) -> int:
     contact = update.message.contact if update.message else None
     if contact is None:
         return END
-    name = " ".join(filter(None, [contact.first_name, contact.last_name]))
+    name = person_name(contact.first_name, contact.last_name)  # 何平, Chen Jie
     _data(context).update(name=name, phone=contact.phone_number, contact_name=name)
     await reply(
         update,

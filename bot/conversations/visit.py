@@ -6,7 +6,12 @@ Two kinds of drafts wait in the person's data (kept in the database, so they sur
 restart) for a button pressed later: a quick capture naming a customer nobody has yet
 (*➕ Add "…" as a new customer*), and a voice note, photo or location sent outside any flow
 (*📝 Log a visit with this*). A long note Telegram split into several messages is joined
-again (the rule is in ``bot.services.quick_capture``)."""
+again (the rule is in ``bot.services.quick_capture``).
+
+A next step that looks like it holds a date the parser did not understand (``call back at
+quarter to 5 or so``; the rule is in ``bot.parsing.capture``) is named on the confirmation while
+there is no follow-up date, so that a dropped date does not go unnoticed; once the person
+answers ✏️ Change date, it is not named again."""
 
 from __future__ import annotations
 
@@ -46,7 +51,7 @@ from bot.handlers.replies import (
     send_with_reply_keyboard,
     show,
 )
-from bot.parsing.capture import parse_capture
+from bot.parsing.capture import parse_capture, unclear_dates_in_step
 from bot.parsing.dates import When, parse_when
 from bot.services import customers, quick_capture, visits
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
@@ -127,7 +132,11 @@ def _take_continuation(update: Update, context: BotContext) -> int | None:
             _typed(data["message"]), now=context.deps.now(), zone=context.me.timezone
         )
         if capture is not None:
-            data.update(notes=capture.notes, next_step=capture.next_step)
+            data.update(
+                notes=capture.notes,
+                next_step=capture.next_step,
+                unclear_dates=list(capture.unclear_dates),
+            )
             _remember_when(context, capture.when)
     else:
         data["notes"] = quick_capture.join_note_parts(data.get("notes", ""), text)
@@ -171,6 +180,7 @@ async def start_visit(update: Update, context: BotContext) -> int:
         kind=TouchKind.VISIT.value,
         notes=capture.notes,
         next_step=capture.next_step,
+        unclear_dates=list(capture.unclear_dates),
         attachments=[],
         message=message_text(update),
     )
@@ -478,12 +488,14 @@ async def next_step_written(update: Update, context: BotContext) -> int:
     continued = _take_continuation(update, context)
     if continued is not None:  # the check-in came first: the next step follows the notes
         return await _ask_for_next_step(update, context, continued=continued)
-    _data(context)["next_step"] = message_text(update)
+    step = message_text(update)
+    unclear = unclear_dates_in_step(step, now=context.deps.now(), zone=context.me.timezone)
+    _data(context).update(next_step=step, unclear_dates=list(unclear))
     return await _ask_follow_up(update, context)
 
 
 async def next_step_skipped(update: Update, context: BotContext) -> int:
-    _data(context)["next_step"] = None
+    _data(context).update(next_step=None, unclear_dates=[])
     return await _ask_follow_up(update, context)
 
 
@@ -601,6 +613,7 @@ async def _confirm(update: Update, context: BotContext, *, continued: int = 0) -
         has_time=draft.follow_up_has_time,
         timezone=context.me.timezone,
         new_customer=bool(data.get("new_customer_added")),
+        unclear_dates=[] if draft.follow_up_at else data.get("unclear_dates", []),
         continued=continued,
     )
     return CONFIRM
@@ -622,6 +635,7 @@ def _draft(context: BotContext) -> visits.TouchDraft:
 
 
 async def redate(update: Update, context: BotContext) -> int:
+    _data(context).pop("unclear_dates", None)  # whatever the answer, it was asked for
     return await _ask_follow_up(update, context)
 
 

@@ -29,8 +29,8 @@ How ambiguous phrases are resolved, relative to `now` in the person's zone:
 - "the second monday of may": this year's if not past, else next year's.
 
 `find_when_at_edges` takes a whole date phrase off either end or nothing: when the words next
-to the phrase could belong to it ("… of next month", "5 to 6pm", "every monday", "十五号…")
-it takes nothing rather than part of a phrase."""
+to the phrase could belong to it ("… of next month", "5 to 6pm", "every monday", "tonight at
+5", "十五号…", "明天3 …", "明天到周五") it takes nothing rather than part of a phrase."""
 
 from __future__ import annotations
 
@@ -1425,6 +1425,11 @@ _RANGE_WORDS = {"to", "till", "til", "until", "before", "by", "at", "on", "throu
 _OPENS_PHRASE = re.compile(r"(?:on|at|by|in|before|until|till|around|about) ")
 _CN_NUMERAL = "0123456789零〇一二两三四五六七八九十百"
 _CN_GLUE_BEFORE = set(_CN_NUMERAL + "月周号日年第个这本下的点时分半刻每或和及拜期午")
+# A word naming a day or a time of day at the end of a text: the phrase after it may go with it.
+_DAY_WORD_AT_END = re.compile(
+    rf"(?:^|[^a-z0-9'])(?:{_WD}|{_alternation(m for m in _MONTHS if m != 'may')}|{_TOMORROW}"
+    r"|today|tonight|tonite|morning|afternoon|evening|night|noon|midnight|weekend)\.?\s*$"
+)
 _CN_GLUE_AFTER = re.compile(
     rf"[{_CN_NUMERAL}]+ ?[点时号日月周个:.半刻]|[号日月周点时分半刻的之以后整第到至或和及~]"
     r"|[上中下]午|早上|晚上|凌晨|傍晚|夜里"
@@ -1443,14 +1448,16 @@ def _glued_before(rest: str, phrase: str) -> bool:
     """Whether the end of `rest` could belong to the date phrase that follows it."""
     spaced = rest[-1:].isspace()
     rest, phrase = _normalize(rest), _normalize(phrase)
-    if not rest or rest[-1] in _DELIMITERS or _OPENS_PHRASE.match(phrase):
+    if not rest or rest[-1] in _DELIMITERS:
         return False
+    if _OPENS_PHRASE.match(phrase):  # "call tonight | at 5" is one phrase; "… one | on dec 3" not
+        return _DAY_WORD_AT_END.search(rest) is not None
     if spaced and _is_cjk(rest[-1]) and rest[-1] not in _CN_NUMERAL:
         return False  # "跟进一下 明天": a space parts Chinese words
     if _is_cjk(rest[-1]) or rest[-1] in "~～-":
-        if rest[-1] in _CN_GLUE_BEFORE:
+        if rest[-1] in _CN_GLUE_BEFORE or rest.endswith(("或者", "每天")):
             return True
-        return rest[-1] in "到至~～-" and len(rest) > 1 and rest[-2] in _CN_GLUE_BEFORE
+        return rest[-1] in "到至~～-" and len(rest) > 1 and rest[-2] in _CN_GLUE_BEFORE | {"天"}
     words = _words(rest)
     if not words or not rest.endswith(words[-1]):
         return False
@@ -1465,6 +1472,8 @@ def _glued_before(rest: str, phrase: str) -> bool:
 def _glued_after(after: str) -> bool:
     """Whether the start of `after` could belong to the date phrase before it."""
     spaced = after[:1].isspace()
+    if re.match(r"\s*\d{1,2}(?:\s|$)", after):
+        return True  # "明天3 发报价": at 3, or three of something? (spaces vanish below)
     after = _normalize(after)
     if not after or after[0] in _DELIMITERS:
         return False
