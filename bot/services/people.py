@@ -269,7 +269,8 @@ def create_invite(
         if team is None:
             raise NotFound()
     invite = Invite(
-        code=secrets.token_urlsafe(16),
+        # The prefix keeps an invite apart from a contact's link ("c_…") whatever the token.
+        code="i_" + secrets.token_urlsafe(16),
         role=role,
         team_id=team.id if team else None,
         created_by_id=actor.user_id,
