@@ -3,7 +3,6 @@ into the chat. Before creating, existing look-alikes are offered instead."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from telegram import Update
@@ -26,14 +25,13 @@ from bot.conversations.common import (
 from bot.conversations.pick import customer_buttons
 from bot.handlers.customers import open_card, send_card
 from bot.handlers.replies import keyboard, label, message_text, reply, show
-from bot.services import customers
+from bot.services import customers, records
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 from bot.services.people import person_name
 
 NAME = "newcustomer"
 CUSTOMER_NAME, PHONE, CONTACT, CONFIRM_CONTACT, DUPLICATE = range(5)
 TEXT = filters.TEXT & ~filters.COMMAND
-PHONE_SHAPE = re.compile(r"^\+?[\d\s().-]{5,40}$")
 
 
 def _data(context: BotContext) -> dict[str, Any]:
@@ -69,7 +67,7 @@ async def _name_given(update: Update, context: BotContext, name: str) -> int | N
 
 async def phone_typed(update: Update, context: BotContext) -> int | None:
     phone = message_text(update).strip()
-    if not PHONE_SHAPE.match(phone) or sum(ch.isdigit() for ch in phone) < 5:
+    if not records.looks_like_phone(phone):
         await reply(
             update, context, "customers/phone_invalid", markup=_skip(update, context, "phone")
         )

@@ -33,7 +33,13 @@ from dataclasses import dataclass
 from decimal import Decimal, DecimalException, Inexact, localcontext
 from functools import partial
 
-from bot.parsing.numerals import CN_DIGITS, plain_numerals, small_number, unit_tail
+from bot.parsing.numerals import (
+    CN_DIGITS,
+    EN_UNITS_WORDS,
+    plain_numerals,
+    small_number,
+    unit_tail,
+)
 
 __all__ = ["Money", "parse_amount"]
 
@@ -275,33 +281,7 @@ def _strip_whole_sum(text: str) -> str:
 
 # -- English number words ----------------------------------------------------------------------
 
-_EN_ONES = {
-    word: value
-    for value, word in enumerate(
-        [
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-        ],
-        start=1,
-    )
-}
+_EN_ONES = {word: value for value, word in enumerate(EN_UNITS_WORDS) if value}
 _EN_TENS = {
     word: 10 * value
     for value, word in enumerate(

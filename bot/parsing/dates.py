@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.parsing.numerals import CN_DIGITS, whole_number
+from bot.parsing.numerals import CN_DIGITS, EN_UNITS_WORDS, whole_number
 
 __all__ = ["When", "find_when_at_edges", "parse_when"]
 
@@ -202,28 +202,7 @@ _NUMBER_WORDS = {
 }
 
 # English numbers in words: cardinals 1–59 (minutes), ordinals 1–31 (days of the month).
-_EN_UNITS_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
+_EN_UNITS_WORDS = list(EN_UNITS_WORDS)
 _EN_TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50}
 _EN_ORDINAL_UNITS = [
     "zeroth",

@@ -103,3 +103,28 @@ FORMAL_NUMERALS = str.maketrans(
 def plain_numerals(text: str) -> str:
     """`text` with formal and traditional numerals written as everyday ones (伍万 → 五万)."""
     return text.translate(FORMAL_NUMERALS)
+
+
+# English numbers in words, 0–19 by position (dates' minutes and days, amounts' words).
+EN_UNITS_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
