@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.* helpers
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot

@@ -1,24 +1,19 @@
-"""The python-telegram-bot Application: what a handler gets (``BotContext``), what the
-application carries (``Deps``), and how it is built for Telegram, a self-hosted Bot API server
-or the local emulator."""
+"""The python-telegram-bot Application and how it is built for Telegram, a self-hosted Bot API
+server or the local emulator: the wiring, the one module that sees every layer (what a handler
+gets is in ``bot.context``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackContext,
     ContextTypes,
     Defaults,
     ExtBot,
@@ -26,66 +21,17 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.db import Database
-from bot.documents import Documents, find_cjk_font
+from bot.context import BotContext, Deps
+from bot.metrics import HANDLER_SECONDS, UPDATES
 from bot.persistence import DatabasePersistence
 from bot.reminders.scheduler import Scheduler
-from bot.rendering import Renderer
-from bot.services.people import Actor
-from bot.settings import Settings
-from models import utcnow
+from bot.updates import ChatOrderedProcessor
+
+__all__ = ["ALLOWED_UPDATES", "BotContext", "Deps", "SalesbotApplication", "build_application"]
 
 logger = logging.getLogger("salesbot")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-
-
-@dataclass
-class Deps:
-    """What every handler needs besides the update: settings, database, texts and a clock."""
-
-    settings: Settings
-    db: Database
-    renderer: Renderer = field(default_factory=Renderer)
-    clock: Callable[[], datetime] = utcnow
-    documents: Documents = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.documents = Documents(self.renderer, find_cjk_font(self.settings.pdf_font))
-
-    def now(self) -> datetime:
-        return self.clock()
-
-
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The callback context, plus the person behind the update (set by the access gate)."""
-
-    def __init__(
-        self,
-        application: Application[Any, Any, Any, Any, Any, Any],
-        chat_id: int | None = None,
-        user_id: int | None = None,
-    ) -> None:
-        super().__init__(application, chat_id, user_id)
-        self.actor: Actor | None = None
-        # A linked customer contact's language (set by the access gate), for their answers.
-        self.contact_language: str | None = None
-
-    @property
-    def deps(self) -> Deps:
-        return cast(SalesbotApplication, self.application).deps
-
-    def local_today(self) -> date:
-        """Today's date where the person is (the company's zone for strangers)."""
-        zone = self.actor.timezone if self.actor else self.deps.settings.default_timezone
-        return self.deps.now().astimezone(ZoneInfo(zone)).date()
-
-    @property
-    def me(self) -> Actor:
-        """The registered person behind this update; handlers after the gate may rely on it."""
-        if self.actor is None:
-            raise RuntimeError("handler reached without a registered user")
-        return self.actor
 
 
 class SalesbotApplication(
@@ -105,24 +51,31 @@ class SalesbotApplication(
         self.deps = deps
         self.scheduler: Scheduler  # set by build_application
         self.handler_errors: list[BaseException] = []
-        self._last_processed = 0
-        self._progress = asyncio.Condition()
 
     async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
         try:
             await super().process_update(update)
         finally:
             if self.persistence is not None:
                 await self.update_persistence()  # a crash loses at most the step in hand
-            if isinstance(update, Update):
-                async with self._progress:
-                    self._last_processed = max(self._last_processed, update.update_id)
-                    self._progress.notify_all()
+            HANDLER_SECONDS.observe(time.perf_counter() - started)
+            UPDATES.labels(update_kind(update)).inc()
 
     async def wait_processed(self, update_id: int) -> None:
         """Wait until the update ``update_id`` (and every earlier one) has been handled."""
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._last_processed >= update_id)
+        processor = self.update_processor
+        assert isinstance(processor, ChatOrderedProcessor)
+        await processor.wait_processed(update_id)
+
+
+def update_kind(update: object) -> str:
+    """What an update carries (``message``, ``callback_query``, …), for the metrics."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return str(kind)
+    return "other"
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -154,7 +107,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(False)
+        .concurrent_updates(ChatOrderedProcessor())
         # No rate limiter on the bot: an answer to a person who just wrote is not a broadcast
         # and must not queue behind one. The outbox paces its own sends (Dispatcher).
         .persistence(DatabasePersistence(deps.db))

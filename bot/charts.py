@@ -15,14 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.text import Text
+from typing import TYPE_CHECKING
 
 from bot.documents import find_cjk_font
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not at the bot's start
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
 
 DPI = 100
 WIDTH_PX = 800
@@ -105,6 +106,9 @@ def funnel_figure(
     """
     font = font if font is not None else find_cjk_font(None)
     height_px = BASE_HEIGHT_PX + STAGE_HEIGHT_PX * len(stages)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)  # attaches itself: figure.canvas
     axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -210,6 +214,8 @@ def _draw_bars(
 
 
 def _font(font: Path | None, size: float, *, bold: bool = False) -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
     weight = "bold" if bold else "normal"  # a font file has one weight: bold then is its own
     if font is None:
         return FontProperties(size=size, weight=weight)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.db import Database
 from bot.demo import (
     DEMO_COMPANIES,

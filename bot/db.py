@@ -6,20 +6,22 @@ ends without an error and rolled back otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+if TYPE_CHECKING:  # Alembic is imported only when there is something to migrate
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+NUMBERED_MIGRATION = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -41,14 +43,35 @@ def create_db_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
 
 
+def newest_numbered_migration() -> str | None:
+    """The head revision when every migration file is named after its revision ``NNNN_…``
+    (the project's rule), read from the file names alone; None when a file breaks the rule."""
+    names = [path.name for path in (MIGRATIONS_DIR / "versions").glob("*.py")]
+    numbers = [match.group(1) for match in map(NUMBERED_MIGRATION.match, names) if match]
+    if not numbers or len(numbers) != len(names) or len(set(numbers)) != len(numbers):
+        return None
+    return max(numbers)
+
+
 def upgrade_schema(engine: Engine) -> str:
-    """Bring the schema to the newest migration; return the revision it is now at."""
+    """Bring the schema to the newest migration; return the revision it is now at.
+
+    A database already at the newest revision is left alone without loading Alembic (most
+    starts): one query on ``alembic_version``."""
+    newest = newest_numbered_migration()
+    if newest is not None and current_revision(engine) == newest:
+        return newest
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine)
     command.upgrade(config, "head")
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -56,8 +79,13 @@ def upgrade_schema(engine: Engine) -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: no schema yet)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except DBAPIError:
+            return None
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def describe_url(url: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING, Any
 
 from bot.rendering import Renderer
+
+if TYPE_CHECKING:  # fpdf2 is imported when a PDF is made, not at the bot's start
+    from fpdf import FPDF
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Documents:
             )
 
     def _pdf(self) -> tuple[FPDF, str]:
+        from fpdf import FPDF
+
         pdf = FPDF(format="A4")
         pdf.set_auto_page_break(auto=True, margin=15)
         family = "helvetica"

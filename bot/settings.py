@@ -48,9 +48,19 @@ EXPECTED = {
     "OUTBOX_LEASE_SECONDS": "a whole number of seconds from 10 to 3600",
     "OUTBOX_MAX_ATTEMPTS": "a whole number from 1 to 100",
     "CATCH_UP_HOURS": "a whole number of hours from 1 to 720",
+    "INSTANCE_ID": "a name of up to 40 characters for this process, like bot-1",
+    "OUTBOX_HEARTBEAT_SECONDS": "a whole number of seconds from 1 to 600",
+    "WEBHOOK_URL": "the public https URL Telegram posts updates to",
+    "WEBHOOK_SECRET": "1-256 characters A-Z, a-z, 0-9, _ and -",
+    "LISTEN_HOST": "an address to listen on, like 0.0.0.0 or 127.0.0.1",
+    "LISTEN_PORT": "a port number from 1 to 65535",
+    "METRICS_PORT": "a port number from 1 to 65535",
+    "LEADER_LEASE_SECONDS": "a whole number of seconds from 2 to 300",
 }
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class SettingsError(Exception):
@@ -95,6 +105,17 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=120, ge=10, le=3600, alias="OUTBOX_LEASE_SECONDS")
     outbox_max_attempts: int = Field(default=8, ge=1, le=100, alias="OUTBOX_MAX_ATTEMPTS")
     catch_up_hours: int = Field(default=48, ge=1, le=720, alias="CATCH_UP_HOURS")
+    # Running at scale (README, "Running at scale").
+    instance_id: str | None = Field(default=None, max_length=40, alias="INSTANCE_ID")
+    outbox_heartbeat_seconds: int = Field(
+        default=10, ge=1, le=600, alias="OUTBOX_HEARTBEAT_SECONDS"
+    )
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
+    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")
+    listen_port: int = Field(default=8080, ge=1, le=65535, alias="LISTEN_PORT")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
+    leader_lease_seconds: int = Field(default=10, ge=2, le=300, alias="LEADER_LEASE_SECONDS")
 
     @field_validator("morning_brief_time", "digest_time", "birthday_greeting_time")
     @classmethod
@@ -189,6 +210,32 @@ class Settings(BaseSettings):
             raise ValueError("unknown time zone") from error
         return value.strip()
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not WEBHOOK_SECRET_PATTERN.match(value.strip()):
+            raise ValueError("not a Telegram secret token")
+        return value.strip()
+
+    @field_validator("instance_id")
+    @classmethod
+    def _instance_id_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
     @model_validator(mode="after")
     def _derive_file_url(self) -> Settings:
         if self.telegram_api_url is None:
@@ -224,6 +271,18 @@ def load_settings(**overrides: object) -> Settings:
             )
             problems.append(f"{name}{shown_text} is invalid: expected {expected}")
         raise SettingsError("; ".join(problems)) from None
+
+
+def require_webhook(settings: Settings) -> tuple[str, str]:
+    """WEBHOOK_URL and WEBHOOK_SECRET, both needed by ``--webhook``."""
+    for name, value in (
+        ("WEBHOOK_URL", settings.webhook_url),
+        ("WEBHOOK_SECRET", settings.webhook_secret),
+    ):
+        if value is None:
+            raise SettingsError(f"{name} is not set: --webhook expects {EXPECTED[name]}")
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    return settings.webhook_url, settings.webhook_secret
 
 
 def require_token(settings: Settings) -> str:

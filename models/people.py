@@ -50,6 +50,9 @@ class User(SQLModel, table=True):
     invited_by_id: int | None = Field(default=None, foreign_key="user.id")
     # Set when Telegram refused a message because they blocked the bot; cleared when they write.
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A fingerprint of the command menu last shown in their chat: start-up publishes only
+    # the menus that changed (bot.handlers.menu).
+    menu_digest: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot

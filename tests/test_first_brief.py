@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot

@@ -3,7 +3,7 @@ sends by itself (the outbox) is paced to OUTBOX_MAX_PER_SECOND."""
 
 from __future__ import annotations
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
 from tests.flows import texts

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.app import Deps
+from bot.context import Deps
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot

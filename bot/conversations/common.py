@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import alert, reply
 
 END = ConversationHandler.END

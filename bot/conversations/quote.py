@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.conversations.common import (
     END,
     clear_conversation_data,

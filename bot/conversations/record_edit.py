@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.conversations.common import (
     END,
     clear_conversation_data,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.app import BotContext, SalesbotApplication
+from bot.context import BotContext
 from bot.conversations.common import END, make_conversation
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import callback_parts, keyboard, label, message_text, reply, show
@@ -57,9 +57,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     deps = context.deps
     with deps.db.session() as session:
         context.actor = people.set_language(session, context.me, language[0], now=deps.now())
-    app = context.application
-    assert isinstance(app, SalesbotApplication)
-    await publish_menu(app, context.me.telegram_id, context.me.role, context.me.language)
+    await publish_menu(context, context.me.telegram_id, context.me.role, context.me.language)
     await show(update, context, "settings/language_set")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.conversations.common import (
     END,
     clear_conversation_data,

@@ -6,10 +6,18 @@ commands and buttons, then the answers for anything nobody took.
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from typing import Any
 
-from bot.app import SalesbotApplication
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
 from bot.conversations.answer import answer_conversation
 from bot.conversations.care import care_conversation
 from bot.conversations.catalog_import import import_conversation
@@ -42,7 +50,7 @@ from bot.handlers.outbox import show_outbox
 private = filters.ChatType.PRIVATE
 
 
-def register_handlers(app: SalesbotApplication) -> None:
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, gate.identify), group=-1)
     app.add_handlers(
         [

@@ -7,7 +7,7 @@ import logging
 
 from telegram import Update
 
-from bot.app import BotContext, SalesbotApplication
+from bot.context import BotContext
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, label, language_of_chat, profile_of, reply
 from bot.services import people
@@ -62,9 +62,7 @@ async def start(update: Update, context: BotContext) -> None:
             default_timezone=deps.settings.default_timezone,
         )
     context.actor = actor
-    app = context.application
-    assert isinstance(app, SalesbotApplication)
-    await publish_menu(app, actor.telegram_id, actor.role, actor.language)
+    await publish_menu(context, actor.telegram_id, actor.role, actor.language)
     await _welcome(update, context)
     if inviter_chat is not None and inviter_chat != actor.telegram_id:
         text = deps.renderer.message(
@@ -116,9 +114,8 @@ async def on_error(update: object, context: BotContext) -> None:
         await reply(update, context, error.template, **error.details)
         return
     logger.error("update %s failed", update.update_id, exc_info=error)
-    app = context.application
-    if isinstance(app, SalesbotApplication) and error is not None:
-        app.handler_errors.append(error)
+    if error is not None:
+        context.record_error(error)
     if update.callback_query is not None:
         await update.callback_query.answer()
     await reply(update, context, "errors/unexpected")

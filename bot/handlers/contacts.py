@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import (
     alert,
     callback_parts,

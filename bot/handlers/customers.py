@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.conversations.pick import customer_buttons, show_search_results
 from bot.handlers.replies import (
     callback_parts,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import (
     callback_parts,
     int_part,

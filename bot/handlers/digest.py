@@ -7,7 +7,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import reader_language, render, reply
 from bot.reminders.producers.digest import digest_text, fits_caption, funnel_chart
 from bot.services.digest import team_digest

@@ -6,12 +6,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.app import BotContext, SalesbotApplication
+from bot.context import BotContext
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.basics import on_error
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, profile_of, reply
 from bot.services import contacts, people
+from bot.services.actor_cache import actor_cache
 
 
 def _start_code(update: Update) -> str | None:
@@ -45,20 +46,23 @@ async def _identify(update: Update, context: BotContext) -> None:
     if profile is None or update.effective_chat is None or update.effective_chat.type != "private":
         raise ApplicationHandlerStop
     deps = context.deps
-    with deps.db.session() as session:
-        actor, changed = people.resolve_actor(
-            session,
-            profile,
-            admin_ids=deps.settings.admin_telegram_ids,
-            default_timezone=deps.settings.default_timezone,
-            now=deps.now(),
-        )
+    known = actor_cache(deps.db.engine)
+    actor, changed = known.get(profile), False
+    if actor is None:
+        with deps.db.session() as session:
+            actor, changed = people.resolve_actor(
+                session,
+                profile,
+                admin_ids=deps.settings.admin_telegram_ids,
+                default_timezone=deps.settings.default_timezone,
+                now=deps.now(),
+            )
+        if actor is not None:
+            known.put(profile, actor)
     context.actor = actor
     if actor is not None:
         if changed:
-            app = context.application
-            assert isinstance(app, SalesbotApplication)
-            await publish_menu(app, actor.telegram_id, actor.role, actor.language)
+            await publish_menu(context, actor.telegram_id, actor.role, actor.language)
         return
     with deps.db.session() as session:
         person = contacts.contact_by_chat(session, profile.telegram_id)

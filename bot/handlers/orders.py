@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
 from bot.services import orders
 from bot.services.errors import NotFound

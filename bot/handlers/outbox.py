@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import reply
 from bot.reminders import outbox
 

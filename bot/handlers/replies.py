@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.services import people
 
 Button = tuple[str, str]  # (label, callback data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import BotContext
+from bot.context import BotContext
 from bot.handlers.replies import keyboard, label, reply
 from bot.services import agenda
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import BotContext, SalesbotApplication
+from bot.context import BotContext
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, pager, show
 from bot.services import people
@@ -42,11 +42,10 @@ async def user_card(update: Update, context: BotContext) -> None:
             )
         else:
             user = people.get_user(session, context.me, user_id, admin_ids=admin_ids)
+        their_language = people.chat_language(session, user.telegram_id)
     if parts[0] in {"on", "off"}:
-        app = context.application
-        assert isinstance(app, SalesbotApplication)
         role = user.role if user.is_active else None
-        await publish_menu(app, user.telegram_id, role, None)
+        await publish_menu(context, user.telegram_id, role, their_language)
     toggle = (
         (label(update, context, "deactivate"), f"usr:off:{user.user_id}:{back_page}")
         if user.is_active

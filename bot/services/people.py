@@ -465,3 +465,33 @@ def set_timezone(session: Session, actor: Actor, zone: str, *, now: datetime) ->
     user.timezone, user.updated_at = zone, now
     session.flush()
     return Actor.of(user)
+
+
+@dataclass(frozen=True)
+class MenuHolder:
+    """An active person's chat and the command menu it should show."""
+
+    telegram_id: int
+    role: Role
+    language: str
+    menu_digest: str | None
+
+
+def menu_holders(session: Session) -> list[MenuHolder]:
+    """Every active person, with the fingerprint of the menu last published in their chat."""
+    rows = session.exec(
+        select(User.telegram_id, User.role, User.language, User.menu_digest).where(
+            col(User.is_active)
+        )
+    )
+    return [
+        MenuHolder(telegram_id, Role(role), language, digest)
+        for telegram_id, role, language, digest in rows
+    ]
+
+
+def mark_menu_published(session: Session, telegram_id: int, digest: str | None) -> None:
+    """Record the menu now shown in a person's chat (None: none, or not known)."""
+    session.execute(
+        update(User).where(col(User.telegram_id) == telegram_id).values(menu_digest=digest)
+    )

@@ -1,0 +1,79 @@
+"""How updates are processed: the updates of different chats at the same time, the updates of
+one chat strictly one after the other, in the order they came.
+
+Python-telegram-bot handles one update at a time unless told otherwise, so one person's answer
+waiting on the network (or a slow query) held up everybody else's. Conversations need their
+steps in order, but only within their own chat: each chat gets a lock that its updates take in
+turn (asyncio's locks are first come, first served), and chats do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+MAX_CONCURRENT_UPDATES = 1024
+
+
+def _chat_of(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return None  # anything else: one at a time among themselves
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within a chat; knows which updates are done."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._queued: Counter[int | None] = Counter()
+        self._running: set[int] = set()
+        self._last_seen = 0
+        self._progress: asyncio.Condition | None = None
+
+    async def initialize(self) -> None:
+        self._progress = asyncio.Condition()
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None:
+            self._running.add(update_id)
+            self._last_seen = max(self._last_seen, update_id)
+        chat = _chat_of(update)
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        self._queued[chat] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._queued[chat] -= 1
+            if not self._queued[chat]:
+                del self._queued[chat], self._locks[chat]
+            if update_id is not None:
+                self._running.discard(update_id)
+                if self._progress is not None:
+                    async with self._progress:
+                        self._progress.notify_all()
+
+    def _handled_up_to(self) -> int:
+        """Every update up to this id has been handled (updates arrive in id order)."""
+        return min(self._running) - 1 if self._running else self._last_seen
+
+    async def wait_processed(self, update_id: int) -> None:
+        """Wait until update ``update_id`` and every earlier one have been handled."""
+        if self._progress is None:
+            self._progress = asyncio.Condition()
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._handled_up_to() >= update_id)
