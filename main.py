@@ -1,24 +1,32 @@
 """Start salesbot: ``python main.py`` (long polling with TELEGRAM_BOT_TOKEN),
+``python main.py --webhook`` (Telegram posts updates to WEBHOOK_URL),
 ``python main.py --console`` (chat with it in the terminal, no token needed) or
-``python main.py --worker`` (only send scheduled messages, beside a running bot)."""
+``python main.py --worker`` (only send scheduled messages, beside a running bot).
+
+On PostgreSQL several bot processes may run the same command: one leads, the others wait as
+hot standbys and take over when it dies (``bot.leader``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import socket
 import sys
 from pathlib import Path
 
+import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import Deps, build_application
 from bot.console import CONSOLE_LANGUAGES, run_console
 from bot.db import Database, describe_url
+from bot.leader import Leadership, migration_lock
 from bot.reminders.worker import run_worker
-from bot.runner import serve
-from bot.settings import SettingsError, load_settings, require_token
+from bot.runner import Webhook, serve
+from bot.settings import SettingsError, load_settings, require_token, require_webhook
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -30,6 +38,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--worker",
         action="store_true",
         help="only send scheduled messages (no polling): an extra process beside the bot",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by Telegram's webhook at WEBHOOK_URL instead of polling",
     )
     parser.add_argument("--until-idle", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -83,31 +96,49 @@ def main(argv: list[str] | None = None) -> int:
                 settings, database_path=args.demo_db, person_key=args.person, language=args.lang
             )
         )
+    if args.webhook and args.worker:
+        return _fail("--webhook and --worker do not go together: a worker takes no updates", 2)
+    webhook: Webhook | None = None
     try:
         token = require_token(settings)
+        if args.webhook:
+            webhook = Webhook(*require_webhook(settings))
     except SettingsError as error:
         return _fail(str(error), 2)
     _configure_logging()
+    if settings.instance_id is None:
+        settings.instance_id = f"{socket.gethostname()}:{os.getpid()}"
     db = Database(settings.database_url)
     try:
-        db.upgrade()
-    except SQLAlchemyError as error:
+        with migration_lock(settings.database_url):
+            db.upgrade()
+    except (SQLAlchemyError, psycopg.Error) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return _fail(f"cannot open the database {describe_url(settings.database_url)}: {reason}", 1)
     application = build_application(Deps(settings=settings, db=db), token=token)
+    code = 0
     try:
         if args.worker:
             asyncio.run(run_worker(application, until_idle=args.until_idle))
         else:
-            asyncio.run(serve(application))
+            leadership = Leadership(
+                settings.database_url,
+                bot_id=token.partition(":")[0],
+                lease_seconds=settings.leader_lease_seconds,
+                instance_id=settings.instance_id,
+            )
+            code = asyncio.run(serve(application, leadership, webhook=webhook))
     except InvalidToken:
         return _fail("TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token", 2)
     except TelegramError as error:
         return _fail(f"cannot reach the Bot API at {settings.telegram_api_url}: {error}", 1)
     finally:
         db.dispose()
-    logging.getLogger("salesbot").info("salesbot stopped")
-    return 0
+    if code:
+        logging.getLogger("salesbot").error("salesbot stopped: the leadership was lost")
+    else:
+        logging.getLogger("salesbot").info("salesbot stopped")
+    return code
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ EXPECTED = {
     "CHECK_IN_DAYS": "a whole number of days from 1 to 365",
     "OUTBOX_MAX_PER_SECOND": "a whole number of messages per second from 1 to 1000",
     "OUTBOX_CHAT_INTERVAL": "seconds between two messages to one chat, from 0 to 60",
-    "OUTBOX_LEASE_SECONDS": "a whole number of seconds from 10 to 3600",
+    "OUTBOX_LEASE_SECONDS": "a whole number of seconds from 5 to 3600",
     "OUTBOX_MAX_ATTEMPTS": "a whole number from 1 to 100",
     "CATCH_UP_HOURS": "a whole number of hours from 1 to 720",
     "INSTANCE_ID": "a name of up to 40 characters for this process, like bot-1",
@@ -59,6 +59,8 @@ EXPECTED = {
 }
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Settings whose value is never shown in an error message.
+SECRETS = frozenset({"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET"})
 # Telegram's rule for setWebhook's secret_token.
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -102,7 +104,7 @@ class Settings(BaseSettings):
     check_in_days: int = Field(default=14, ge=1, le=365, alias="CHECK_IN_DAYS")
     outbox_max_per_second: int = Field(default=25, ge=1, le=1000, alias="OUTBOX_MAX_PER_SECOND")
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=60, alias="OUTBOX_CHAT_INTERVAL")
-    outbox_lease_seconds: int = Field(default=120, ge=10, le=3600, alias="OUTBOX_LEASE_SECONDS")
+    outbox_lease_seconds: int = Field(default=120, ge=5, le=3600, alias="OUTBOX_LEASE_SECONDS")
     outbox_max_attempts: int = Field(default=8, ge=1, le=100, alias="OUTBOX_MAX_ATTEMPTS")
     catch_up_hours: int = Field(default=48, ge=1, le=720, alias="CATCH_UP_HOURS")
     # Running at scale (README, "Running at scale").
@@ -265,9 +267,7 @@ def load_settings(**overrides: object) -> Settings:
             expected = EXPECTED.get(name, "a valid value")
             shown = item.get("input")
             shown_text = (
-                f"={shown!r}"
-                if isinstance(shown, str | int) and name != "TELEGRAM_BOT_TOKEN"
-                else ""
+                f"={shown!r}" if isinstance(shown, str | int) and name not in SECRETS else ""
             )
             problems.append(f"{name}{shown_text} is invalid: expected {expected}")
         raise SettingsError("; ".join(problems)) from None

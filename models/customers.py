@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,6 +10,19 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import MONEY, UTCDateTime, utcnow
+
+DIGITS = frozenset("0123456789")
+SEARCH_CHARS_LENGTH = 401  # "|" around each of ``search_key``'s at most 200 characters
+# The customer columns search looks in through a trigram index (migration 0014): on SQLite the
+# FTS5 table ``customer_search`` over them, on PostgreSQL a pg_trgm GIN index on each.
+SEARCH_INDEXED_COLUMNS = (
+    "search_key",
+    "name_pinyin",
+    "name_initials",
+    "phone_digits",
+    "search_chars",
+)
+SEARCH_FTS_TABLE = "customer_search"
 
 
 class Customer(SQLModel, table=True):
@@ -25,6 +39,12 @@ class Customer(SQLModel, table=True):
     industry: str | None = Field(default=None, max_length=100)
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, max_length=40)
+    # Derived columns kept in step on every ORM write (see ``_derive_search_columns``), indexed
+    # for search by migration 0014 (FTS5 trigram on SQLite, pg_trgm GIN on PostgreSQL):
+    # the phone's digits ("862155550101"), and ``search_key`` with "|" around each character
+    # ("|宏|达|") so that a one- or two-character query is still three characters long.
+    phone_digits: str | None = Field(default=None, max_length=40)
+    search_chars: str | None = Field(default=None, max_length=SEARCH_CHARS_LENGTH)
     notes: str | None = Field(default=None, sa_type=sa.Text)
     payment_terms_days: int = Field(default=30)
     credit_limit: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
@@ -35,6 +55,29 @@ class Customer(SQLModel, table=True):
     timeframe: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def phone_digits(phone: str | None) -> str | None:
+    """The digits of a phone number, as search and the duplicate check compare them."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone or "") if ch in DIGITS)
+    return digits or None
+
+
+def search_chars(key: str | None) -> str | None:
+    """``key`` with "|" before and after each character: ``宏达`` is ``|宏|达|``."""
+    return "|" + "|".join(key) + "|" if key else None
+
+
+@sa.event.listens_for(Customer, "before_insert")
+@sa.event.listens_for(Customer, "before_update")
+def _derive_search_columns(_mapper: object, _connection: object, customer: Customer) -> None:
+    customer.phone_digits = phone_digits(customer.phone)
+    customer.search_chars = search_chars(customer.search_key)
+
+
+def trigram_index_name(column: str) -> str:
+    """The name of the pg_trgm GIN index on ``customer.<column>`` (PostgreSQL)."""
+    return f"ix_customer_{column}_trgm"
 
 
 class Contact(SQLModel, table=True):

@@ -27,7 +27,8 @@ class SalesOrder(SQLModel, table=True):
     paid_total: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
     currency: str = Field(max_length=3)
     delivery_date: date
-    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Indexed: the post-purchase check-ins look up the orders delivered some days ago.
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

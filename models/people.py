@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.base import UTCDateTime, utcnow
+from models.customers import Contact
 
 
 class Role(StrEnum):
@@ -70,3 +71,11 @@ class Invite(SQLModel, table=True):
     used_by_id: int | None = Field(default=None, foreign_key="user.id")
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Contacts whose birthday is on a given day (the birthday greetings, /today, the morning
+# brief). Declared here, beside the other people, for ``models.customers.Contact``: that module
+# belongs to the customer-search work; the index may move into its ``__table_args__``.
+CONTACT_BIRTHDAY_INDEX = sa.Index(
+    "ix_contact_birthday", col(Contact.birth_month), col(Contact.birth_day)
+)

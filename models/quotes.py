@@ -21,6 +21,9 @@ class QuoteStatus(StrEnum):
 
 
 class Quote(SQLModel, table=True):
+    # Issued quotes by their last valid day: the expiry warnings.
+    __table_args__ = (sa.Index("ix_quote_status_valid_until", "status", "valid_until"),)
+
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)
     deal_id: int = Field(foreign_key="deal.id", index=True)

@@ -52,6 +52,16 @@ class PipelineStage(SQLModel, table=True):
 
 
 class Deal(SQLModel, table=True):
+    __table_args__ = (
+        # Stale deals: open stages' deals quiet since before a limit (bot.services.deals).
+        sa.Index("ix_deal_stage_key_last_activity_at", "stage_key", "last_activity_at"),
+        sa.Index("ix_deal_owner_id_last_activity_at", "owner_id", "last_activity_at"),
+        # A person's deals past their close date (/today, the morning brief).
+        sa.Index("ix_deal_owner_id_expected_close", "owner_id", "expected_close"),
+        # The digest's funnel, summed in the database from the index alone.
+        sa.Index("ix_deal_funnel", "stage_key", "owner_id", "currency", "amount"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     owner_id: int = Field(foreign_key="user.id", index=True)
@@ -69,6 +79,11 @@ class Deal(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     stage_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The latest of: the deal's creation, its last stage move, the last live touch on its
+    # customer. Kept in step by bot.services.deals (moves) and bot.services.visits (touches),
+    # so stale deals are found by an index rather than worked out per deal.
+    # Nullable in the schema only (migration 0015 could not make it NOT NULL on SQLite).
+    last_activity_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=True)
 
 
 class DealStageChange(SQLModel, table=True):
@@ -106,6 +121,15 @@ class DealValueChange(SQLModel, table=True):
 
 class Touch(SQLModel, table=True):
     """A visit, call, meeting or message with a customer, with the promised next step."""
+
+    __table_args__ = (
+        # Open follow-ups (not done) by when they are due: the reminders, and per author for
+        # /today, the morning brief and the digest's overdue list.
+        sa.Index("ix_touch_open_follow_up", "follow_up_done_at", "follow_up_at"),
+        sa.Index(
+            "ix_touch_author_open_follow_up", "author_id", "follow_up_done_at", "follow_up_at"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)

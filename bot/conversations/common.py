@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.handlers.replies import alert, reply
+from bot.metrics import CONVERSATION_TIMEOUTS
 
 END = ConversationHandler.END
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -63,6 +64,7 @@ def make_conversation(
         return END
 
     async def timed_out(update: Update, context: BotContext) -> None:
+        CONVERSATION_TIMEOUTS.inc()
         clear_conversation_data(context, name)
         await reply(update, context, "timed_out")
 

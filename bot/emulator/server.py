@@ -9,6 +9,12 @@ Message sends (:data:`SENDING_METHODS`) pass one gate that can simulate Telegram
 control (:meth:`BotAPIEmulator.flood`, :meth:`BotAPIEmulator.limit_rate`) and lost connections
 (:meth:`BotAPIEmulator.drop_connections`); every accepted send is timed in
 ``emulator.send_log`` (see :meth:`BotAPIEmulator.max_sends_in_window`).
+
+After ``setWebhook`` the emulator POSTs each update to the webhook's URL (with the
+``X-Telegram-Bot-Api-Secret-Token`` header when a secret was given), one at a time and in order,
+as Telegram does; an update is dropped from the queue only on a 2xx answer, and tried again
+otherwise. ``deleteWebhook`` goes back to queuing updates for ``getUpdates``. Unlike Telegram,
+the emulator accepts ``http://`` webhook URLs (the tests run on localhost).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bot.emulator.telegram_html import TelegramHTMLError, parse_html, strip_formatted, utf16_len
@@ -122,6 +129,9 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_RETRY_SECONDS = 0.5
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=$|\s)")
 _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -551,6 +561,11 @@ class BotAPIEmulator:
         self._floods: list[_Flood] = []
         self._drops: list[bool] = []  # one entry per pending drop: True = after delivery
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # Webhook delivery: updates accepted by the bot's server, and each failed attempt.
+        self.webhook_deliveries = 0
+        self.webhook_errors: list[str] = []
+        self._webhook_task: asyncio.Task[None] | None = None
         self.allowed_updates: list[str] = []
         self.bot_settings: dict[tuple[str, str], str] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
@@ -638,6 +653,7 @@ class BotAPIEmulator:
         self._closing = True
         async with self._updates_cond:
             self._updates_cond.notify_all()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1289,21 +1305,84 @@ class BotAPIEmulator:
         url = params.get("url")
         if not isinstance(url, str):
             raise BotAPIError("Bad Request: bad webhook: URL must be a string")
-        self.webhook_url = url
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            raise BotAPIError("Bad Request: bad webhook: invalid URL")
+        secret = params.get("secret_token", "")
+        if secret and not (isinstance(secret, str) and _WEBHOOK_SECRET_RE.match(secret)):
+            raise BotAPIError("Bad Request: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = [str(kind) for kind in allowed]
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        if not url:  # setWebhook with an empty URL removes the webhook, as deleteWebhook
+            return await self._delete_webhook({})
+        self.webhook_url, self.webhook_secret = url, str(secret or "")
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(
+                self._deliver_to_webhook(), name="emulator-webhook"
+            )
+        async with self._updates_cond:
+            self._updates_cond.notify_all()
         return True
 
     async def _delete_webhook(self, params: JSONDict) -> bool:
-        self.webhook_url = ""
+        self.webhook_url, self.webhook_secret = "", ""
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
+        async with self._updates_cond:
+            self._updates_cond.notify_all()  # the delivery task ends
         return True
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
-        return {
+        info: JSONDict = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_url and self.webhook_errors:
+            info["last_error_message"] = self.webhook_errors[-1]
+        return info
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST queued updates to the webhook, oldest first, until it is removed."""
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                async with self._updates_cond:
+                    await self._updates_cond.wait_for(
+                        lambda: bool(self._updates) or self._closing or not self.webhook_url
+                    )
+                if self._closing or not self.webhook_url:
+                    return
+                update = self._updates[0]
+                headers = {}
+                if self.webhook_secret:
+                    headers[WEBHOOK_SECRET_HEADER] = self.webhook_secret
+                try:
+                    async with session.post(
+                        self.webhook_url, json=update, headers=headers
+                    ) as response:
+                        error = None
+                        if not 200 <= response.status < 300:
+                            error = f"Wrong response from the webhook: {response.status}"
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    error = f"Connection failed: {exc!r}"
+                if error is None:
+                    self.webhook_deliveries += 1
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    continue
+                self.webhook_errors.append(error)
+                log.info("webhook delivery of update %s failed: %s", update["update_id"], error)
+                await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
     def _acknowledge(self, offset: int) -> None:
         if offset < 0:

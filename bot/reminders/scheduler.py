@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import logging
 import pkgutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.metrics import LAST_TICK, TICK_SECONDS
 from bot.reminders import outbox
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.outbox import Buttons, Envelope
@@ -178,12 +180,16 @@ class Scheduler:
         self.dispatcher = Dispatcher(app)
         self._lock = asyncio.Lock()
         self._producers = producers()
+        # Wall-clock (Unix) times for /healthz: when ticks were installed, when one last ended.
+        self.installed_at: float | None = None
+        self.last_tick: float | None = None
 
     def produce(self) -> list[str]:
         """Write what is due now to the outbox; returns the keys written. One producer's
         failure is logged and does not stop the others."""
         written: list[str] = []
         for name, produce in self._producers:
+            started = time.perf_counter()
             try:
                 with self.deps.db.session() as session:
                     tick = Tick(session=session, deps=self.deps, now=self.deps.now())
@@ -191,12 +197,15 @@ class Scheduler:
                 written += tick.written
             except Exception:
                 logger.exception("reminder producer %s failed", name)
+            TICK_SECONDS.labels(name).observe(time.perf_counter() - started)
         return written
 
     async def tick(self) -> TickReport:
         async with self._lock:
             written = await asyncio.to_thread(self.produce)
             report = await self.dispatcher.run()
+            self.last_tick = time.time()
+            LAST_TICK.set(self.last_tick)
         paused = self.dispatcher.paused_until
         if paused is not None and self.app.job_queue is not None:
             delay = max((paused - self.deps.now()).total_seconds(), 0.5)
@@ -216,6 +225,7 @@ class Scheduler:
         """Tick every SCHEDULER_TICK_SECONDS, the first one that long after start."""
         queue = self.app.job_queue
         assert queue is not None, "python-telegram-bot's job-queue extra is not installed"
+        self.installed_at = time.time()
         queue.run_repeating(
             self._job,
             interval=timedelta(seconds=self.deps.settings.scheduler_tick_seconds),

@@ -4,11 +4,11 @@ the customer card, and adding a customer after a look for duplicates. Every quer
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from difflib import SequenceMatcher
+from typing import Any
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -22,6 +22,7 @@ from bot.services.people import Actor
 from bot.services.records import birthday_text, set_customer_name
 from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
+from models.customers import SEARCH_FTS_TABLE, phone_digits, search_chars
 
 CUSTOMERS_PAGE_SIZE = 10
 SEARCH_LIMIT = 8
@@ -143,15 +144,6 @@ def list_customers(session: Session, actor: Actor, page: int) -> CustomerPage:
     return CustomerPage(customers=lines, page=page, pages=pages, total=total)
 
 
-def _last_touched(session: Session, actor: Actor) -> dict[int, datetime]:
-    rows = session.exec(
-        select(Touch.customer_id, func.max(Touch.created_at))
-        .where(Touch.author_id == actor.user_id, col(Touch.deleted_at).is_(None))
-        .group_by(col(Touch.customer_id))
-    ).all()
-    return {customer_id: when for customer_id, when in rows}
-
-
 def _lines(session: Session, customer_ids: list[int]) -> list[CustomerLine]:
     """Customer lines for ``customer_ids``, in that order."""
     rows = session.exec(
@@ -178,7 +170,7 @@ def recent_customers(session: Session, actor: Actor, limit: int = 6) -> list[Cus
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+    return phone_digits(text) or ""
 
 
 def _match(typed: str, form: str | None, *, anywhere: bool) -> int:
@@ -204,46 +196,44 @@ def search_customers(
     """Visible customers matching ``query``: typos, partial words, Chinese (Simplified or
     Traditional), pinyin and pinyin initials (``shty``, ``上海ty``), or phone digits.
 
-    The name's stored forms are compared with the query's (``bot.parsing.search_forms``): an
-    exact, then a prefix, then a substring match of any form ranks above a fuzzy one; among
-    Chinese queries a longer run of shared characters ranks higher; among similar matches the
-    customers the person touched recently come first.
+    The database finds at most a few hundred candidates through its indexes
+    (``_CandidateFinder``: exact and prefix matches of the stored forms, substrings through the
+    trigram index, then, only when those are too few, similar names for typos); the candidates
+    are ranked here. The name's stored forms are
+    compared with the query's (``bot.parsing.search_forms``): an exact, then a prefix, then a
+    substring match of any form ranks above a fuzzy one; among Chinese queries a longer run of
+    shared characters ranks higher; among similar matches the customers the person touched
+    recently come first.
     """
     typed = query_forms(query)
     if not typed.key:
         return []
-    rows = session.execute(
-        sa.select(  # sqlmodel's select takes at most four columns
-            col(Customer.id),
-            col(Customer.name),
-            col(Customer.search_key),
-            col(Customer.name_pinyin),
-            col(Customer.name_initials),
-            col(Customer.phone),
-            col(Customer.updated_at),
-        ).where(customers_visible_to(actor))
-    ).all()
+    query_digits = _digits(query)
+    finder = _CandidateFinder(session, actor)
+    finder.add_whole_matches(typed, query_digits if len(query_digits) >= 4 else "")
+    finder.add_recently_touched()
+    rows = list(finder.rows.values())
+    tiers = _row_tiers(typed, rows, query_digits)
+    fuzzy_allowed = len(typed.key) > SHORT_QUERY and not (typed.han and typed.latin)
+    if fuzzy_allowed and len(tiers) < limit:
+        finder.add_similar(typed)
+        rows = list(finder.rows.values())
+        tiers = _row_tiers(typed, rows, query_digits)
     if not rows:
         return []
-    # A row written without its forms (not through set_customer_name) is still found by name.
-    keys = [key or search_key(name) for _, name, key, _, _, _, _ in rows]
-    tiers = _tiers(typed, keys, [(pinyin, initials) for _, _, _, pinyin, initials, _, _ in rows])
-    scores = _fuzzy_scores(typed, keys, [pinyin or "" for _, _, _, pinyin, _, _, _ in rows])
-    query_digits = _digits(query)
+    keys = [_row_key(row) for row in rows]
+    scores = _fuzzy_scores(typed, keys, [row.name_pinyin or "" for row in rows])
     if len(query_digits) >= 4:
         for index, row in enumerate(rows):
-            phone = row[5]
-            if phone and query_digits in _digits(phone):
-                tiers[index] = EXACT
+            if row.phone_digits and query_digits in row.phone_digits:
                 scores[index] = 100.0
-    touched = _last_touched(session, actor)
+    touched = _last_touched(session, actor, [row.id for row in rows])
     ranked = []
     for index in tiers.keys() | scores.keys():
         tier = tiers.get(index, FUZZY)
         if len(typed.key) <= SHORT_QUERY and tier == FUZZY:
             continue  # a short query must appear as it is
-        customer_id, updated_at = rows[index][0], rows[index][6]
-        assert customer_id is not None
+        customer_id, updated_at = rows[index].id, rows[index].updated_at
         score = scores.get(index, 0.0)
         common = _common_length(typed.key, keys[index]) if typed.han else 0
         recency = (touched.get(customer_id) or updated_at).timestamp()
@@ -252,6 +242,244 @@ def search_customers(
         )
     ranked.sort()
     return _lines(session, [customer_id for _, customer_id in ranked[:limit]])
+
+
+def _row_key(row: sa.Row[Any]) -> str:
+    # A row written without its forms (not through set_customer_name) is still found by name.
+    return str(row.search_key or search_key(row.name))
+
+
+def _row_tiers(typed: QueryForms, rows: list[sa.Row[Any]], query_digits: str) -> dict[int, int]:
+    tiers = _tiers(
+        typed,
+        [_row_key(row) for row in rows],
+        [(row.name_pinyin, row.name_initials) for row in rows],
+    )
+    if len(query_digits) >= 4:
+        for index, row in enumerate(rows):
+            if row.phone_digits and query_digits in row.phone_digits:
+                tiers[index] = EXACT
+    return tiers
+
+
+def _last_touched(
+    session: Session, actor: Actor, customer_ids: list[int] | None = None
+) -> dict[int, datetime]:
+    """When ``actor`` last touched each customer (of ``customer_ids``, a bounded list)."""
+    query = (
+        select(Touch.customer_id, func.max(Touch.created_at))
+        .where(Touch.author_id == actor.user_id, col(Touch.deleted_at).is_(None))
+        .group_by(col(Touch.customer_id))
+    )
+    if customer_ids is not None:
+        if not customer_ids:
+            return {}
+        query = query.where(col(Touch.customer_id).in_(customer_ids))
+    return {customer_id: when for customer_id, when in session.exec(query).all()}
+
+
+class _CandidateFinder:
+    """Bounded queries, each through an index and with a LIMIT, for the customers ``actor`` may
+    see that could match a query; ``rows`` collects them by id (at most a few hundred).
+
+    SQLite: B-tree ranges on the stored forms for exact and prefix matches; the FTS5 trigram
+    table ``customer_search`` for substrings (``MATCH '"acme"'``) and, for typos, for names
+    sharing the most trigrams (``bm25``). PostgreSQL: ``=`` and ``LIKE 'q%'`` for exact and
+    prefix matches, ``LIKE '%q%'`` through the pg_trgm GIN indexes for substrings, and the
+    ``%`` / ``<%`` similarity operators ordered by similarity for typos. A one- or two-character
+    query looks in ``search_chars`` (``|宏|达|``), where it is three characters or more."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.visible = customers_visible_to(actor)
+        self.actor = actor
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        # A director sees every customer: substrings come from the trigram index. A rep (or a
+        # manager) sees their own (their team's): on SQLite those rows, found by owner_id, are
+        # searched for the substring without the index of the whole company's names.
+        self.sees_all = isinstance(self.visible, sa.sql.elements.True_)
+        self.rows: dict[int, sa.Row[Any]] = {}
+
+    def _add(
+        self, *conditions: sa.ColumnElement[bool], order: Any = None, fts: bool = False
+    ) -> None:
+        query = sa.select(*_SEARCH_COLUMNS)
+        if fts:
+            query = query.join(_FTS, _FTS.c.rowid == col(Customer.id))
+        query = query.where(self.visible, *conditions)
+        if order is not None:
+            query = query.order_by(order)
+        for row in self.session.execute(query.limit(CANDIDATE_LIMIT)).all():
+            self.rows.setdefault(row.id, row)
+
+    def add_whole_matches(self, typed: QueryForms, digits: str) -> None:
+        """Customers whose forms contain what was typed (or its digits in their phone)."""
+        forms: list[tuple[Any, str]] = [(Customer.search_key, typed.key)]
+        if typed.latin:
+            forms += [
+                (Customer.name_pinyin, typed.pinyin),
+                (Customer.name_initials, typed.initials),
+            ]
+        forms = [(column, text) for column, text in forms if text]
+        if not (self.postgres or self.sees_all):  # one pass over the person's own rows
+            starts = [sa.func.substr(col(column), 1, len(text)) == text for column, text in forms]
+            exact = sa.or_(*(col(column) == text for column, text in forms))
+            self._add(sa.or_(*starts), order=sa.case((exact, 0), else_=1))
+            forms = []
+        for column, text in forms:
+            if self.postgres:  # an index of the column's bytes (text_pattern_ops) for LIKE 'q%'
+                self._add(col(column) == text)
+                self._add(col(column).like(_like_escaped(text) + "%", escape="\\"))
+            else:  # the exact match first: the shortest form that starts with the text
+                self._add(col(column) >= text, col(column) < text + "\U0010ffff", order=col(column))
+        substrings: list[tuple[Any, str]] = [
+            (Customer.search_key, typed.key)
+            if len(typed.key) >= 3
+            else (Customer.search_chars, search_chars(typed.key) or "")
+        ]
+        if typed.latin and len(typed.key) > SHORT_QUERY:
+            substrings.append((Customer.name_pinyin, typed.pinyin))
+            substrings.append((Customer.name_initials, typed.initials))
+        if digits:
+            substrings.append((Customer.phone_digits, digits))
+        substrings = [(column, text) for column, text in substrings if len(text) >= 3]
+        if self.postgres or self.sees_all:
+            for column, text in substrings:
+                self._add_substring(column, text)
+        elif substrings:  # one pass over the person's own rows
+            contains = [sa.func.instr(col(column), text) > 0 for column, text in substrings]
+            self._add(sa.or_(*contains), order=col(Customer.id).desc())
+
+    def add_recently_touched(self) -> None:
+        """The customers ``actor`` touched last: they rank first among similar matches."""
+        recent = (
+            select(Touch.customer_id)
+            .where(Touch.author_id == self.actor.user_id, col(Touch.deleted_at).is_(None))
+            .group_by(col(Touch.customer_id))
+            .order_by(func.max(Touch.created_at).desc())
+            .limit(CANDIDATE_LIMIT)
+        )
+        self._add(col(Customer.id).in_(recent.scalar_subquery()))
+
+    def add_similar(self, typed: QueryForms) -> None:
+        """Customers whose name (or pinyin, for a long enough Latin query) is most like what
+        was typed: typos."""
+        forms: list[tuple[Any, str]] = [(Customer.search_key, typed.key)]
+        if typed.han:  # characters and pairs of them in common: 上海通用机电 ~ 上海宏达机电
+            forms.append((Customer.search_chars, search_chars(typed.key) or ""))
+        if typed.latin and len(typed.pinyin) >= PINYIN_FUZZY_MIN_LENGTH:
+            forms.append((Customer.name_pinyin, typed.pinyin))
+        if self.postgres:
+            for column, text in forms:
+                self._add_similar(column, text)
+            return
+        trigrams = {text[i : i + 3] for _, text in forms for i in range(len(text) - 2)}
+        match = " OR ".join(_fts_phrase(trigram) for trigram in self._rarest(trigrams))
+        if match:
+            columns = " ".join(column.key for column, _ in forms)
+            self._add(_fts_match(match, "{" + columns + "}"), order=_FTS.c.rank, fts=True)
+
+    def _rarest(self, trigrams: set[str]) -> list[str]:
+        """The query's trigrams in the fewest names, up to SIMILAR_ROWS_BUDGET names in all
+        (at least one trigram): a typo search scores only those rows (SQLite)."""
+        counts = self.session.execute(
+            sa.select(_FTS_VOCAB.c.term, _FTS_VOCAB.c.doc)
+            .where(_FTS_VOCAB.c.term.in_(sorted(trigrams)))
+            .order_by(_FTS_VOCAB.c.doc)
+        ).all()
+        chosen: list[str] = []
+        rows = 0
+        for term, docs in counts:
+            if chosen and rows + docs > SIMILAR_ROWS_BUDGET:
+                break
+            chosen.append(term)
+            rows += docs
+        return chosen
+
+    def _add_substring(self, column: Any, text: str) -> None:
+        if self.postgres:
+            self._add(col(column).like(f"%{_like_escaped(text)}%", escape="\\"))
+        else:
+            match = _fts_match(_fts_phrase(text), column.key)
+            self._add(match, order=_FTS.c.rowid.desc(), fts=True)
+
+    def _add_similar(self, column: Any, text: str) -> None:
+        if self.postgres:
+            schema = _trigram_schema(self.session)
+            value = sa.literal(text)
+            # Word similarity (the best-matching stretch of the name): GIN-indexed through
+            # ``<%``, far cheaper than whole-name ``%`` on common trigrams.
+            similarity = getattr(sa.func, schema).word_similarity(value, col(column))
+            self.session.execute(  # for this transaction only; pg_trgm's default is 0.6
+                sa.select(
+                    sa.func.set_config(
+                        "pg_trgm.word_similarity_threshold", str(WORD_SIMILARITY), True
+                    )
+                )
+            )
+            condition = value.op(f'OPERATOR("{schema}".<%)', is_comparison=True)(col(column))
+            self._add(condition, order=similarity.desc())
+        else:
+            trigrams = {text[i : i + 3] for i in range(len(text) - 2)}
+            match = " OR ".join(_fts_phrase(trigram) for trigram in self._rarest(trigrams))
+            if match:
+                self._add(_fts_match(match, column.key), order=_FTS.c.rank, fts=True)
+
+
+CANDIDATE_LIMIT = 200  # rows one candidate query may bring back
+_SEARCH_COLUMNS = (
+    col(Customer.id),
+    col(Customer.name),
+    col(Customer.search_key),
+    col(Customer.name_pinyin),
+    col(Customer.name_initials),
+    col(Customer.phone_digits),
+    col(Customer.updated_at),
+    col(Customer.owner_id),
+)
+# The FTS5 table of migration 0014 (SQLite); its hidden column of its own name takes MATCH.
+_FTS = sa.table(
+    SEARCH_FTS_TABLE, sa.column("rowid"), sa.column("rank"), sa.column(SEARCH_FTS_TABLE)
+)
+
+
+# Its vocabulary: in how many names each trigram is.
+_FTS_VOCAB = sa.table(f"{SEARCH_FTS_TABLE}_vocab", sa.column("term"), sa.column("doc"))
+SIMILAR_ROWS_BUDGET = 20_000
+WORD_SIMILARITY = 0.4  # "acne machinary" is 0.44 like "acme machinery" (PostgreSQL)
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_match(match: str, column: str) -> sa.ColumnElement[bool]:
+    """The rows of ``customer_search`` whose ``column`` matches the FTS5 query ``match``."""
+    return _FTS.c[SEARCH_FTS_TABLE].op("MATCH", is_comparison=True)(f"{column}: ({match})")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _trigram_schema(session: Session) -> str:
+    """The schema pg_trgm's operators live in (migration 0014 puts them in ``public`` when it
+    may), so that they are found whatever the connection's search_path."""
+    bind = session.get_bind()
+    key = str(bind.engine.url) if isinstance(bind, sa.Engine | sa.Connection) else ""
+    if key not in _TRIGRAM_SCHEMAS:
+        _TRIGRAM_SCHEMAS[key] = str(
+            session.execute(
+                sa.text(
+                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                    "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+                )
+            ).scalar_one()
+        )
+    return _TRIGRAM_SCHEMAS[key]
+
+
+_TRIGRAM_SCHEMAS: dict[str, str] = {}
 
 
 def _tiers(
@@ -309,23 +537,31 @@ def _fuzzy_scores(typed: QueryForms, keys: list[str], pinyins: list[str]) -> dic
 def find_duplicates(
     session: Session, actor: Actor, name: str, phone: str | None
 ) -> list[CustomerLine]:
-    """Existing visible customers with the same phone number or a near-identical name (in
-    Simplified or Traditional characters alike)."""
+    """Existing visible customers with the same phone number (its last eight digits) or a
+    near-identical name (in Simplified or Traditional characters alike). The database finds
+    the candidates through its indexes (same name, phone ending, most similar names)."""
     wanted = search_key(name)
-    phone_digits = _digits(phone or "")[-8:]
-    rows = session.exec(
-        select(Customer, User)
-        .join(User, col(Customer.owner_id) == col(User.id))
-        .where(customers_visible_to(actor))
-    ).all()
-    found = []
-    for customer, owner in rows:
-        same_phone = len(phone_digits) >= 6 and _digits(customer.phone or "").endswith(phone_digits)
-        key = customer.search_key or search_key(customer.name)
-        score = fuzz.ratio(wanted, key) if wanted else 0
-        if same_phone or score >= DUPLICATE_NAME_SCORE:
-            found.append(_line(customer, owner))
-    return found
+    tail = _digits(phone or "")[-8:]
+    finder = _CandidateFinder(session, actor)
+    if len(tail) >= 6:
+        if finder.postgres:
+            finder._add(col(Customer.phone_digits).like(f"%{tail}"))
+        else:
+            finder._add(
+                _fts_match(_fts_phrase(tail), "phone_digits"),
+                col(Customer.phone_digits).like(f"%{tail}"),
+                fts=True,
+            )
+    if wanted:
+        finder._add(col(Customer.search_key) == wanted)
+        finder._add_similar(Customer.search_key, wanted)
+    matching = [
+        row.id
+        for row in finder.rows.values()
+        if (len(tail) >= 6 and (row.phone_digits or "").endswith(tail))
+        or (wanted and fuzz.ratio(wanted, _row_key(row)) >= DUPLICATE_NAME_SCORE)
+    ]
+    return _lines(session, sorted(matching))
 
 
 def create_customer(

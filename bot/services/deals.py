@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -137,6 +137,7 @@ def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: dateti
         created_at=now,
         updated_at=now,
         stage_changed_at=now,
+        last_activity_at=now,
     )
     session.add(deal)
     session.flush()
@@ -150,7 +151,7 @@ def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: dateti
             changed_at=now,
         )
     )
-    session.flush()
+    refresh_last_activity(session, draft.customer_id)
     return deal
 
 
@@ -224,6 +225,7 @@ def move_stage(
     )
     deal.stage_key, deal.probability = target.key, target.probability
     deal.stage_changed_at = deal.updated_at = now
+    deal.last_activity_at = max(utc(deal.last_activity_at), now)
     deal.closed_at = now if (target.is_won or target.is_lost) else None
     deal.lost_reason = lost_reason.value if target.is_lost and lost_reason else None
     deal.lost_note = (note or None) if target.is_lost else None
@@ -336,56 +338,76 @@ def stale_deals(
     days: int,
     days_now: int,
     owner_id: int | None = None,
+    deal_id: int | None = None,
+    lapsed_after: datetime | None = None,
 ) -> list[StaleDeal]:
     """Open deals with nothing done for longer than their stage's limit (``days`` unless the
-    stage sets its own; ``days_now`` when the customer means to buy now), oldest first."""
+    stage sets its own; ``days_now`` when the customer means to buy now), oldest first.
+
+    ``lapsed_after``: only those whose limit ran out after that instant. The deals are found by
+    their indexed ``last_activity_at``, one range per stage: the cost follows what is stale."""
+    open_stages = [stage for stage in stages(session) if not (stage.is_won or stage.is_lost)]
+    if not open_stages:
+        return []
+
+    def quiet_for(limit: int) -> ColumnElement[bool]:
+        since = col(Deal.last_activity_at) < now - timedelta(days=limit)
+        if lapsed_after is None:
+            return since
+        return and_(since, col(Deal.last_activity_at) >= lapsed_after - timedelta(days=limit))
+
+    buying_now = col(Deal.timeframe) == Timeframe.NOW.value
+    not_now = or_(col(Deal.timeframe).is_(None), col(Deal.timeframe) != Timeframe.NOW.value)
+    limits = {stage.key: stage.stale_days or days for stage in open_stages}
+    conditions = [
+        and_(col(Deal.stage_key) == key, not_now, quiet_for(limit)) for key, limit in limits.items()
+    ]
+    conditions.append(and_(col(Deal.stage_key).in_(list(limits)), buying_now, quiet_for(days_now)))
     query = (
-        select(Deal, Customer, PipelineStage)
+        select(Deal, Customer)
         .join(Customer, col(Deal.customer_id) == col(Customer.id))
-        .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
-        .where(col(PipelineStage.is_won).is_(False), col(PipelineStage.is_lost).is_(False))
+        .where(or_(*conditions))
+        .order_by(col(Deal.last_activity_at), col(Deal.id))
     )
     if owner_id is not None:
         query = query.where(Deal.owner_id == owner_id)
-    rows = session.exec(query).all()
-    if not rows:
-        return []
-    customer_ids = {deal.customer_id for deal, _, _ in rows}
-    last_touch = dict(
-        session.exec(
-            select(Touch.customer_id, func.max(Touch.created_at))
-            .where(col(Touch.customer_id).in_(customer_ids), col(Touch.deleted_at).is_(None))
-            .group_by(col(Touch.customer_id))
-        ).all()
-    )
-    last_move = dict(
-        session.exec(
-            select(DealStageChange.deal_id, func.max(DealStageChange.changed_at))
-            .where(col(DealStageChange.deal_id).in_([deal.id for deal, _, _ in rows]))
-            .group_by(col(DealStageChange.deal_id))
-        ).all()
-    )
-    found = []
-    for deal, customer, stage in rows:
-        limit = days_now if deal.timeframe == Timeframe.NOW.value else (stage.stale_days or days)
-        moments = [deal.created_at, last_touch.get(deal.customer_id), last_move.get(deal.id or 0)]
-        last = max(utc(moment) for moment in moments if moment is not None)
-        if now - last > timedelta(days=limit):
-            found.append(
-                StaleDeal(
-                    deal_id=deal.id or 0,
-                    title=deal.title,
-                    customer_id=customer.id or 0,
-                    customer_name=customer.name,
-                    owner_id=deal.owner_id,
-                    stage_key=deal.stage_key,
-                    amount=deal.amount,
-                    currency=deal.currency,
-                    last_activity=last,
-                    limit_days=limit,
-                )
-            )
-    return sorted(found, key=lambda item: item.last_activity)
+    if deal_id is not None:
+        query = query.where(Deal.id == deal_id)
+    return [
+        StaleDeal(
+            deal_id=deal.id or 0,
+            title=deal.title,
+            customer_id=customer.id or 0,
+            customer_name=customer.name,
+            owner_id=deal.owner_id,
+            stage_key=deal.stage_key,
+            amount=deal.amount,
+            currency=deal.currency,
+            last_activity=deal.last_activity_at,
+            limit_days=days_now
+            if deal.timeframe == Timeframe.NOW.value
+            else limits[deal.stage_key],
+        )
+        for deal, customer in session.exec(query)
+    ]
+
+
+def refresh_last_activity(session: Session, customer_id: int) -> None:
+    """Work out again the last activity of the customer's deals, after a touch on it was saved
+    or taken back: the latest of the deal's creation, its last move and the last live touch."""
+    session.flush()
+    last_touch = session.exec(
+        select(func.max(Touch.created_at)).where(
+            Touch.customer_id == customer_id, col(Touch.deleted_at).is_(None)
+        )
+    ).one()
+    for deal in session.exec(select(Deal).where(Deal.customer_id == customer_id)):
+        last_move = session.exec(
+            select(func.max(DealStageChange.changed_at)).where(DealStageChange.deal_id == deal.id)
+        ).one()
+        moments = [deal.created_at, last_touch, last_move]
+        deal.last_activity_at = max(utc(moment) for moment in moments if moment is not None)
+    session.flush()
 
 
 def utc(moment: datetime) -> datetime:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
@@ -290,32 +291,40 @@ def _overdue_follow_ups(
     """Open follow-ups before now: with a time, once it has passed; a date alone, from the next
     day in the author's zone (where it was promised)."""
     found: dict[int, list[OverdueFollowUp]] = defaultdict(list)
-    for touch, customer in session.exec(
-        select(Touch, Customer)
+    rows = session.execute(
+        sa.select(
+            col(Touch.id),
+            col(Touch.author_id),
+            col(Touch.next_step),
+            col(Touch.follow_up_at),
+            col(Touch.follow_up_has_time),
+            col(Customer.id),
+            col(Customer.name),
+        )
         .join(Customer, col(Touch.customer_id) == col(Customer.id))
         .where(
-            col(Touch.follow_up_at) < now,
             col(Touch.follow_up_done_at).is_(None),
+            col(Touch.follow_up_at) < now,
             col(Touch.deleted_at).is_(None),
             owned_by_visible(actor, Touch.author_id),
         )
         .order_by(col(Touch.follow_up_at), col(Touch.id))
-    ):
-        due = touch.follow_up_at
-        author = people.get(touch.author_id)
+    )
+    for touch_id, author_id, next_step, due, has_time, customer_id, customer_name in rows:
+        author = people.get(author_id)
         if due is None or author is None:
             continue
         zone = author.timezone
-        if not touch.follow_up_has_time and _local_date(due, zone) >= _local_date(now, zone):
+        if not has_time and _local_date(due, zone) >= _local_date(now, zone):
             continue  # a date alone is due all that day
-        found[touch.author_id].append(
+        found[author_id].append(
             OverdueFollowUp(
-                touch_id=touch.id or 0,
-                customer_id=customer.id or 0,
-                customer_name=customer.name,
-                next_step=touch.next_step,
+                touch_id=touch_id or 0,
+                customer_id=customer_id or 0,
+                customer_name=customer_name,
+                next_step=next_step,
                 due_at=due,
-                has_time=touch.follow_up_has_time,
+                has_time=has_time,
             )
         )
     return found
@@ -418,25 +427,26 @@ def _funnel(
     session: Session, actor: Actor, stages: dict[str, PipelineStage], currency: str
 ) -> list[FunnelRow]:
     """Open deals per open stage in pipeline order: count and value in ``currency``, and the
-    deals in other currencies with their totals. Summed as Decimal, never in the database."""
+    deals in other currencies with their totals. Counted and summed (in whole cents) by the
+    database, per stage and currency."""
     counts: Counter[str] = Counter()
     values: dict[str, Decimal] = defaultdict(Decimal)
     other_counts: Counter[str] = Counter()
     other_values: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for stage_key, amount, deal_currency in session.exec(
-        select(Deal.stage_key, col(Deal.amount), Deal.currency)
-        .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
-        .where(
-            col(PipelineStage.is_won).is_(False),
-            col(PipelineStage.is_lost).is_(False),
-            owned_by_visible(actor, Deal.owner_id),
-        )
+    open_keys = [key for key, stage in stages.items() if not (stage.is_won or stage.is_lost)]
+    # Whole cents, summed exactly on both databases (SQLite keeps money as REAL).
+    cents = func.sum(sa.cast(func.round(col(Deal.amount) * 100), sa.BigInteger))
+    for stage_key, deal_currency, count, total in session.exec(
+        select(Deal.stage_key, Deal.currency, func.count(), cents)
+        .where(col(Deal.stage_key).in_(open_keys), owned_by_visible(actor, Deal.owner_id))
+        .group_by(col(Deal.stage_key), col(Deal.currency))
     ):
+        amount = Decimal(int(total or 0)).scaleb(-2)
         if deal_currency == currency:
-            counts[stage_key] += 1
+            counts[stage_key] += count
             values[stage_key] += amount
         else:
-            other_counts[stage_key] += 1
+            other_counts[stage_key] += count
             other_values[stage_key][deal_currency] += amount
     return [
         FunnelRow(

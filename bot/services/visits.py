@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from bot.services.deals import refresh_last_activity
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible, visible_customer
@@ -102,7 +103,7 @@ def log_touch(session: Session, actor: Actor, draft: TouchDraft, *, now: datetim
             )
         )
     customer.updated_at = now
-    session.flush()
+    refresh_last_activity(session, draft.customer_id)  # the deals' stale-deal clock restarts
     return touch
 
 
@@ -128,7 +129,7 @@ def undo_touch(session: Session, actor: Actor, touch_id: int, *, now: datetime) 
         )
     ):
         earlier.follow_up_done_at = None
-    session.flush()
+    refresh_last_activity(session, touch.customer_id)  # the deals' last activity goes back
     return touch
 
 

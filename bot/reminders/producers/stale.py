@@ -39,11 +39,14 @@ def alert_at(tick: Tick, item: StaleDeal, zone: str) -> datetime:
 def produce(tick: Tick) -> None:
     settings = tick.settings
     since = tick.now - timedelta(hours=settings.catch_up_hours)
+    # An alert is due at the first brief time after the limit ran out, within a day (and a
+    # daylight-saving hour) of it: deals whose limit ran out before that can't be due now.
     stale = deals.stale_deals(
         tick.session,
         now=tick.now,
         days=settings.stale_deal_days,
         days_now=settings.stale_deal_days_now,
+        lapsed_after=since - timedelta(days=2),
     )
     for item in stale:
         owner = tick.session.get(User, item.owner_id)
@@ -73,7 +76,9 @@ def produce(tick: Tick) -> None:
 def still_stale(session: Session, row: OutboxMessage, now: datetime) -> str | None:
     """Skip it if the deal was closed, handed over or touched since it was written: every open
     deal comes back from ``stale_deals`` with limits of 0 days, with its last activity."""
-    for item in deals.stale_deals(session, now=now, days=0, days_now=0, owner_id=row.user_id):
-        if item.deal_id == row.ref_id:
-            return None if key_of(item) == row.key else "deal touched since"
-    return "deal closed or handed over"
+    found = deals.stale_deals(
+        session, now=now, days=0, days_now=0, owner_id=row.user_id, deal_id=row.ref_id or 0
+    )
+    if not found:
+        return "deal closed or handed over"
+    return None if key_of(found[0]) == row.key else "deal touched since"
