@@ -16,16 +16,15 @@ import socket
 import sys
 from pathlib import Path
 
-import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import Deps, build_application
-from bot.console import CONSOLE_LANGUAGES, run_console
 from bot.db import Database, describe_url
 from bot.leader import Leadership, migration_lock
 from bot.reminders.worker import run_worker
 from bot.runner import Webhook, serve
+from bot.services.people import LANGUAGES
 from bot.settings import SettingsError, load_settings, require_token, require_webhook
 
 
@@ -56,7 +55,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--lang",
-        choices=CONSOLE_LANGUAGES,
+        choices=LANGUAGES,
         help="console: its language (else the demo person's); zh on a new demo database "
         "seeds a Chinese demo company",
     )
@@ -78,6 +77,10 @@ def _not_invalid_token(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
+def _from_psycopg(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] == "psycopg"
+
+
 def _fail(message: str, code: int) -> int:
     print(f"salesbot: {message}", file=sys.stderr)
     return code
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         return _fail(str(error), 2)
     if args.console:
+        from bot.console import run_console  # the emulator and the demo: only for --console
+
         logging.basicConfig(level=logging.WARNING)
         return asyncio.run(
             run_console(
@@ -112,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with migration_lock(settings.database_url):
             db.upgrade()
-    except (SQLAlchemyError, psycopg.Error) as error:
+    except Exception as error:  # SQLAlchemy's, or psycopg's from the migration lock
+        if not isinstance(error, SQLAlchemyError) and not _from_psycopg(error):
+            raise
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return _fail(f"cannot open the database {describe_url(settings.database_url)}: {reason}", 1)
     application = build_application(Deps(settings=settings, db=db), token=token)

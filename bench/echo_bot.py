@@ -44,7 +44,8 @@ class EchoApplication(Application[Any, Any, Any, Any, Any, Any]):
                     self._last_processed = max(self._last_processed, update.update_id)
                     self._progress.notify_all()
 
-    async def wait_processed(self, update_id: int) -> None:
+    async def wait_processed(self, update_id: int, *, all_chats: bool = True) -> None:
+        # One update at a time, in order: its own update done means every earlier one is.
         async with self._progress:
             await self._progress.wait_for(lambda: self._last_processed >= update_id)
 

@@ -62,11 +62,12 @@ class SalesbotApplication(
             HANDLER_SECONDS.observe(time.perf_counter() - started)
             UPDATES.labels(update_kind(update)).inc()
 
-    async def wait_processed(self, update_id: int) -> None:
-        """Wait until the update ``update_id`` (and every earlier one) has been handled."""
+    async def wait_processed(self, update_id: int, *, all_chats: bool = True) -> None:
+        """Wait until the update ``update_id`` has been handled, and every earlier one (of
+        every chat, or with ``all_chats=False`` of its own chat: what one person waits for)."""
         processor = self.update_processor
         assert isinstance(processor, ChatOrderedProcessor)
-        await processor.wait_processed(update_id)
+        await processor.wait_processed(update_id, all_chats=all_chats)
 
 
 def update_kind(update: object) -> str:

@@ -18,11 +18,14 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from bot.metrics import IS_LEADER
+
+if TYPE_CHECKING:  # psycopg is loaded only where the database is PostgreSQL
+    import psycopg
 
 logger = logging.getLogger("salesbot.leader")
 
@@ -73,6 +76,8 @@ class Leadership:
         if not self.shared:
             self._became_leader()
             return True
+        import psycopg
+
         announced = False
         while not stop.is_set():
             try:
@@ -110,6 +115,8 @@ class Leadership:
         logger.info("leadership taken by instance %s", self.instance_id)
 
     async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        import psycopg
+
         if self._connection is None or self._connection.closed:
             connection = await psycopg.AsyncConnection.connect(
                 libpq_url(self.url),
@@ -136,6 +143,8 @@ class Leadership:
 
     async def _keep(self) -> None:
         """Check the lock's connection every lease / 2; set ``lost`` when it fails."""
+        import psycopg
+
         interval = self.lease_seconds / 2
         try:
             while True:
@@ -156,6 +165,8 @@ class Leadership:
     async def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None and not connection.closed:
+            import psycopg
+
             with contextlib.suppress(psycopg.Error, OSError):
                 await connection.close()
 
@@ -167,6 +178,8 @@ def migration_lock(database_url: str) -> Iterator[None]:
     if not is_postgres(database_url):
         yield
         return
+    import psycopg
+
     with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
         schema_row = connection.execute("SELECT current_schema()").fetchone()
         key = lock_key(f"salesbot-migrate:{schema_row[0] if schema_row else ''}")

@@ -14,11 +14,14 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.app import ALLOWED_UPDATES, SalesbotApplication
 from bot.db import describe_url
 from bot.leader import Leadership
-from bot.web import WebServer, webhook_path
+
+if TYPE_CHECKING:  # aiohttp's server is loaded only when something is served
+    from bot.web import WebServer
 
 logger = logging.getLogger("salesbot")
 
@@ -88,6 +91,8 @@ async def serve(
     port = settings.listen_port if webhook is not None else settings.metrics_port
     try:
         if port is not None:
+            from bot.web import WebServer, webhook_path
+
             server = WebServer(
                 app,
                 role=lambda: leadership.role,

@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     check_in_days: int = Field(default=14, ge=1, le=365, alias="CHECK_IN_DAYS")
     outbox_max_per_second: int = Field(default=25, ge=1, le=1000, alias="OUTBOX_MAX_PER_SECOND")
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=60, alias="OUTBOX_CHAT_INTERVAL")
-    outbox_lease_seconds: int = Field(default=120, ge=5, le=3600, alias="OUTBOX_LEASE_SECONDS")
+    outbox_lease_seconds: int = Field(default=30, ge=5, le=3600, alias="OUTBOX_LEASE_SECONDS")
     outbox_max_attempts: int = Field(default=8, ge=1, le=100, alias="OUTBOX_MAX_ATTEMPTS")
     catch_up_hours: int = Field(default=48, ge=1, le=720, alias="CATCH_UP_HOURS")
     # Running at scale (README, "Running at scale").

@@ -37,6 +37,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._queued: Counter[int | None] = Counter()
         self._running: set[int] = set()
+        self._finished: set[int] = set()  # handled while an earlier update still runs
         self._last_seen = 0
         self._progress: asyncio.Condition | None = None
 
@@ -63,6 +64,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 del self._queued[chat], self._locks[chat]
             if update_id is not None:
                 self._running.discard(update_id)
+                self._finished.add(update_id)
+                watermark = self._handled_up_to()
+                self._finished = {done for done in self._finished if done > watermark}
                 if self._progress is not None:
                     async with self._progress:
                         self._progress.notify_all()
@@ -71,9 +75,18 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Every update up to this id has been handled (updates arrive in id order)."""
         return min(self._running) - 1 if self._running else self._last_seen
 
-    async def wait_processed(self, update_id: int) -> None:
-        """Wait until update ``update_id`` and every earlier one have been handled."""
+    def handled(self, update_id: int) -> bool:
+        """Whether update ``update_id`` has been handled (and so every earlier one of its
+        chat)."""
+        return update_id <= self._handled_up_to() or update_id in self._finished
+
+    async def wait_processed(self, update_id: int, *, all_chats: bool = True) -> None:
+        """Wait until update ``update_id`` has been handled, and every earlier one: of every
+        chat (``all_chats``, what a test driving several people wants), or of its own chat."""
         if self._progress is None:
             self._progress = asyncio.Condition()
         async with self._progress:
-            await self._progress.wait_for(lambda: self._handled_up_to() >= update_id)
+            if all_chats:
+                await self._progress.wait_for(lambda: self._handled_up_to() >= update_id)
+            else:
+                await self._progress.wait_for(lambda: self.handled(update_id))

@@ -1,11 +1,15 @@
 """The outbox table's operations: write a message once (its key is unique), claim due rows for
 sending (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes never take the same row;
-a lease lets another process take over a row whose claimer died), and record the outcome."""
+a lease, kept alive by the claimer's heartbeat, lets another process take over a row whose
+claimer died), and record the outcome.
+
+``claimed_by`` is "<instance id>/<run id>": a restarted instance takes back what its previous
+run held at once (``reclaim``), without waiting for the lease."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -107,17 +111,25 @@ def claimable(now: datetime) -> object:
 
 
 def claim(
-    session: Session, *, now: datetime, worker: str, limit: int, lease: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    skip_chats: Collection[int] = (),
 ) -> list[int]:
     """Take up to ``limit`` due rows for this worker until ``now + lease``; returns their ids.
+    Rows to ``skip_chats`` (chats the worker has enough of in hand) are left for later.
 
     On PostgreSQL the rows are locked with SKIP LOCKED while they are marked, so two workers
     claiming at once get different rows. SQLite has one writer at a time anyway."""
+    query = select(OutboxMessage.id).where(claimable(now))  # type: ignore[arg-type]
+    if skip_chats:
+        query = query.where(col(OutboxMessage.chat_id).not_in(skip_chats))
     ids = list(
         session.exec(
-            select(OutboxMessage.id)
-            .where(claimable(now))  # type: ignore[arg-type]
-            .order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
+            query.order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -135,6 +147,67 @@ def claim(
             )
         )
     return [row_id for row_id in ids if row_id is not None]
+
+
+def extend_lease(session: Session, *, worker: str, now: datetime, lease: timedelta) -> int:
+    """The claimer's heartbeat: its rows are its own until ``now + lease``; returns how many."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.claimed_by) == worker,
+            col(OutboxMessage.state) == OutboxState.SENDING.value,
+        )
+        .values(lease_until=now + lease)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _back_to_pending(now: datetime) -> dict[str, object]:
+    # The next claim counts the attempt again: the one that never finished is not counted.
+    return {
+        "state": OutboxState.PENDING.value,
+        "claimed_by": None,
+        "lease_until": None,
+        "attempts": OutboxMessage.attempts - 1,
+        "updated_at": now,
+    }
+
+
+def release(session: Session, row_ids: Sequence[int], worker: str, *, now: datetime) -> int:
+    """Give back rows this worker claimed but did not try to send (as they were before)."""
+    if not row_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(row_ids),
+            col(OutboxMessage.state) == OutboxState.SENDING.value,
+            col(OutboxMessage.claimed_by) == worker,
+        )
+        .values(**_back_to_pending(now))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reclaim(session: Session, *, instance: str, worker: str, now: datetime) -> int:
+    """Give back at once the rows an earlier run of ``instance`` held (it died): claimed by
+    "<instance>/<another run id>" (``worker`` is "<instance>/<this run id>"). The caller must
+    know that no other running process is that instance. Returns how many."""
+    prefix = f"{instance}/"
+    if not worker.startswith(prefix):
+        raise ValueError(f"{worker!r} is not a run of {instance!r}")
+    claimed_by = col(OutboxMessage.claimed_by)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.state) == OutboxState.SENDING.value,
+            func.substr(claimed_by, 1, len(prefix)) == prefix,
+            func.length(claimed_by) == len(worker),  # not "<instance>/x/<run id>"
+            claimed_by != worker,
+        )
+        .values(**_back_to_pending(now))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _finish(session: Session, row_id: int, worker: str, now: datetime, **values: object) -> bool:
