@@ -8,6 +8,7 @@ from typing import Any
 from bench.common import ROOT, Figure, ms
 
 MAX_PLANNED_STATEMENTS = 40
+NOTES = ROOT / "bench" / "notes.md"
 
 
 def table(figures: list[Figure]) -> str:
@@ -75,7 +76,15 @@ def markdown(
     if notes:
         out += ["", "Notes from this run:", ""] + [f"- {note}" for note in notes]
     out += _reps_day(figures) + _dispatch(figures) + _scale(scale) + _startup(figures)
+    out += _notes()
     return "\n".join(out) + "\n"
+
+
+def _notes() -> list[str]:
+    """bench/notes.md, the hand-written analysis, verbatim (when it exists)."""
+    if not NOTES.is_file():
+        return []
+    return ["", "## Why, where a target is missed", "", NOTES.read_text(encoding="utf-8").strip()]
 
 
 def _reps_day(figures: list[Figure]) -> list[str]:
@@ -98,10 +107,65 @@ def _reps_day(figures: list[Figure]) -> list[str]:
                 for step, v in d["steps"].items()
             ],
         )
+        if "salesbot cpu per update" in d:
+            out += [
+                "",
+                f"CPU per update (`time.process_time` over the timed phase ÷ updates; the whole "
+                f"process, so the emulator's share is included): salesbot "
+                f"{d['salesbot cpu per update']}, the echo bot {d['echo cpu per update']}.",
+            ]
         if d["problems"]:
             out += ["", "Problems seen:", ""] + [f"- {p}" for p in d["problems"][:20]]
         out.append("")
+        if "profile" in d:
+            out += _profile(figure.database, d["reps"], d["profile"])
     return out
+
+
+def _profile(database: str, reps: int, profile: dict[str, Any]) -> list[str]:
+    out = [
+        f"<details><summary><b>Profile of the rep's day</b> — {database}: where salesbot's time "
+        "goes</summary>",
+        "",
+    ]
+    if "failed" in profile:
+        return [*out, f"The profiled run failed: {profile['failed']}", "", "</details>", ""]
+    out += [
+        f"After the measured run, the same day ({reps} reps at once, salesbot alone, a fresh "
+        "database) ran once more with the bot and the emulator in this process under cProfile, "
+        "from the first counted update to the last answer (the warm-up person not included): "
+        f"{profile['updates']} updates in {profile['wall seconds']} s "
+        f"(CPU {profile.get('cpu per update', '?')} per update with the profiler's overhead; "
+        "the measured figures above are from the unprofiled run).",
+        "",
+        "**Share of the time by area**: each function's own time (tottime) summed by the "
+        "file it is in; a built-in function (a C method such as `sqlite3.Cursor.execute`) "
+        "counts for the area of its caller. cProfile's clock is wall time, so the event loop "
+        "waiting for I/O shows as idle.",
+        "",
+    ]
+    out += _md_table(
+        ["area", "seconds", "share"],
+        [[area, f"{seconds:.3f}", share] for area, seconds, share in profile["areas"]],
+    )
+    out += [
+        "",
+        f"**The project's own functions (bot/, models/; not the emulator) by cumulative "
+        f"time**, the top {len(profile['functions'])}. cumtime includes what a function "
+        "calls but not the time a coroutine spends suspended in `await`. cProfile counts each "
+        "resumption of a coroutine as a call, so for `async def` functions ncalls is "
+        "resumptions, not invocations, and the time per call is per resumption (a/b: "
+        "calls/primitive calls, for recursion).",
+        "",
+    ]
+    out += _md_table(
+        ["function", "ncalls", "cumtime (s)", "per call"],
+        [
+            [f"`{where}`", ncalls, f"{cum:.3f}", per]
+            for where, ncalls, cum, per in profile["functions"]
+        ],
+    )
+    return [*out, "", "</details>", ""]
 
 
 def _dispatch(figures: list[Figure]) -> list[str]:
@@ -190,7 +254,7 @@ def _startup(figures: list[Figure]) -> list[str]:
     if not found:
         return []
     d = found[0].details
-    return [
+    out = [
         "",
         "## 4. Start-up to first answer",
         "",
@@ -198,6 +262,63 @@ def _startup(figures: list[Figure]) -> list[str]:
         f"- echo bot starts (s): {d['echo runs']}",
         f"- salesbot's first start in this run (s): {d['first start']}",
     ]
+    if "phases" not in d:
+        return out
+    out += [
+        "",
+        "<details><summary><b>Where the start-up time goes</b>: phases from the bot's log, "
+        "and the slowest imports</summary>",
+        "",
+        "**Phases**: one more start of each bot after the timed ones (not counted), through "
+        "`bench/startup_trace.py`, which marks with a timestamp when main.py's imports are done "
+        "and when each start-up function (settings, migrations, building the Application, the "
+        "leadership, start_bot, getMe, post_init: the command menus, polling) begins and ends; "
+        "with the bot's own log lines (to the millisecond). Times from the spawn; the time "
+        "before the first line is the interpreter's own start.",
+        "",
+    ]
+    for title, key in (("salesbot (main.py)", "phases"), ("the echo bot", "echo phases")):
+        steps = d[key]
+        if not steps:
+            out += [f"{title}: the traced start failed (see the run's stderr).", ""]
+            continue
+        out += [f"{title}, answered in {ms(steps[-1][0])}:", ""]
+        out += _md_table(
+            ["after spawn", "since the previous", "event"],
+            [
+                [ms(at), ms(at - steps[i - 1][0]) if i else "", event]
+                for i, (at, event) in enumerate(steps)
+            ],
+        )
+        out.append("")
+    imports = d["imports"]
+    if "failed" in imports:
+        out += [f"The `-X importtime` start failed: {imports['failed']}", ""]
+    else:
+        out += [
+            "**Imports**: one more start of each, after the timed ones, with `python -X "
+            "importtime` (which slows imports down; not counted in the figures). Cumulative "
+            "time includes the module's own imports, so a module and the modules under it "
+            "both appear; depth 0 is imported by the program itself.",
+            "",
+        ]
+        for name in ("salesbot", "echo"):
+            got = imports[name]
+            out += [
+                f"{'salesbot (main.py)' if name == 'salesbot' else 'the echo bot'}: "
+                f"{got['modules']} modules, {got['total us'] / 1e6:.3f} s in all top-level "
+                f"imports (that start answered in {got['seconds']:.2f} s).",
+                "",
+            ]
+            out += _md_table(
+                ["module", "depth", "self (µs)", "cumulative (µs)"],
+                [
+                    [f"`{module}`", str(depth), f"{own:,}", f"{cumulative:,}"]
+                    for module, depth, own, cumulative in got["slowest"]
+                ],
+            )
+            out.append("")
+    return [*out, "</details>"]
 
 
 def write(text: str) -> None:
