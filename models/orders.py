@@ -6,13 +6,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import MONEY, UTCDateTime, utcnow
 
+UNPAID = "paid_total < total"
+
 
 class SalesOrder(SQLModel, table=True):
     __tablename__ = "sales_order"
+    __table_args__ = (
+        # Orders with money still due, by who collects it (payment reminders, the morning
+        # brief, the digest's overdue payments): a partial index holds only the unpaid ones.
+        sa.Index(
+            "ix_sales_order_unpaid",
+            "payment_owner_id",
+            sqlite_where=sa.text(UNPAID),
+            postgresql_where=sa.text(UNPAID),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)

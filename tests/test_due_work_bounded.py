@@ -5,18 +5,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
-from sqlmodel import Session, select
+from sqlalchemy import event, insert, update
+from sqlmodel import Session, col, select
 
 from bot.context import Deps
 from bot.db import Database
 from bot.reminders.scheduler import Tick, producers
-from models import Contact, Customer, Deal, OutboxMessage, Role, Touch, User
+from bot.services.digest import team_digest
+from bot.services.people import Actor
+from models import (
+    Contact,
+    Customer,
+    Deal,
+    Instalment,
+    OutboxMessage,
+    Role,
+    SalesOrder,
+    Touch,
+    User,
+)
 from tests.conftest import FakeClock
 
 SQLITE_DEFAULT_VARIABLES = 32766  # SQLite's default limit since 3.32 (some builds allow more)
@@ -213,3 +225,137 @@ def test_a_day_of_birthdays_is_found_by_the_index(db: Database) -> None:
             "EXPLAIN QUERY PLAN SELECT id FROM contact WHERE birth_month = 11 AND birth_day = 25"
         ).all()
     assert "ix_contact_birthday" in " ".join(str(row[-1]) for row in plan)
+
+
+# -- statements per tick: what is due, not how many rows there are ------------------------------
+
+
+def count_statements(db: Database, run: Any) -> int:
+    """How many SQL statements ``run()`` sends."""
+    sent = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal sent
+        sent += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return sent
+
+
+def produce_one(deps: Deps, name: str) -> list[str]:
+    produce = dict(producers())[name]
+    with deps.db.session() as session:
+        tick = Tick(session=session, deps=deps, now=deps.now())
+        produce(tick)
+        return tick.written
+
+
+def add_unpaid_orders(db: Database, owner: int, customers: list[int], due: date) -> None:
+    """A won deal and an unpaid order of two instalments (the first due on ``due``) for each."""
+    with db.session() as session:
+        first_deal = len(session.exec(select(Deal.id)).all()) + 1
+    add_deals(db, owner, customers, NOW - timedelta(days=30))
+    with db.session() as session:
+        deals = session.exec(
+            select(Deal.id, Deal.customer_id).where(col(Deal.id) >= first_deal)
+        ).all()
+        session.execute(update(Deal).where(col(Deal.id) >= first_deal).values(stage_key="won"))
+    orders = [
+        {
+            "id": deal_id,
+            "number": f"O-{deal_id:05d}",
+            "deal_id": deal_id,
+            "customer_id": customer_id,
+            "owner_id": owner,
+            "delivery_owner_id": owner,
+            "payment_owner_id": owner,
+            "total": Decimal("1000.00"),
+            "paid_total": Decimal("100.00"),
+            "currency": "CNY",
+            "delivery_date": due - timedelta(days=30),
+            "created_by_id": owner,
+            "created_at": NOW - timedelta(days=40),
+            "updated_at": NOW - timedelta(days=40),
+        }
+        for deal_id, customer_id in deals
+    ]
+    bulk(db, SalesOrder, orders)
+    bulk(
+        db,
+        Instalment,
+        [
+            {"order_id": order["id"], "sequence": sequence, "amount": Decimal("500.00")}
+            | {"due_date": due + timedelta(days=30 * (sequence - 1))}
+            for order in orders
+            for sequence in (1, 2)
+        ],
+    )
+
+
+def test_payment_reminders_and_the_digest_read_unpaid_orders_in_one_statement(
+    deps: Deps, db: Database
+) -> None:
+    rep = add_rep(db)
+    with db.session() as session:
+        director = User(telegram_id=70002, full_name="Boss", timezone="UTC", role=Role.DIRECTOR)
+        session.add(director)
+        session.flush()
+        boss = Actor.of(director)
+    customers = add_customers(db, rep, 60)
+    # Unpaid orders, none of them due for a reminder now (the first instalment in two months).
+    add_unpaid_orders(db, rep, customers[:5], NOW.date() + timedelta(days=60))
+
+    def digest() -> None:
+        with db.session() as session:
+            team_digest(session, boss, day=NOW.date(), now=NOW, currency="CNY")
+
+    few = count_statements(db, lambda: produce_one(deps, "payments"))
+    few_digest = count_statements(db, digest)
+    add_unpaid_orders(db, rep, customers[5:], NOW.date() + timedelta(days=60))
+    many = count_statements(db, lambda: produce_one(deps, "payments"))
+    many_digest = count_statements(db, digest)
+
+    # Twelve times the unpaid orders, the same statements (not one more per order).
+    assert many == few
+    assert many_digest == few_digest
+    assert produce_one(deps, "payments") == []
+
+
+def test_a_tick_looks_up_the_outbox_a_batch_of_keys_at_a_time(deps: Deps, db: Database) -> None:
+    rep = add_rep(db)
+    customers = add_customers(db, rep, 200)
+
+    def add_follow_ups(some: list[int]) -> None:
+        bulk(
+            db,
+            Touch,
+            [
+                {
+                    "customer_id": customer,
+                    "author_id": rep,
+                    "kind": "call",
+                    "follow_up_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
+                    "follow_up_has_time": True,
+                    "created_at": NOW - timedelta(days=3),
+                    "updated_at": NOW - timedelta(days=3),
+                }
+                for customer in some
+            ],
+        )
+
+    add_follow_ups(customers[:5])
+    assert len(produce_one(deps, "followups")) == 5
+    # The next tick: every reminder is in the outbox already; nothing is written again.
+    few = count_statements(db, lambda: produce_one(deps, "followups"))
+
+    add_follow_ups(customers[5:])
+    assert len(produce_one(deps, "followups")) == 195
+    many = count_statements(db, lambda: produce_one(deps, "followups"))
+
+    # Forty times as many due, already written: one look-up per batch of keys, not per item.
+    assert many == few
+    assert produce_one(deps, "followups") == []

@@ -183,14 +183,20 @@ async def test_a_burst_of_429s_is_waited_out_and_everything_goes(
     enqueue_notes(db, users)
     emulator.flood(5, retry_after=3)
     first = await bot.tick()
-    assert first.dispatch.postponed >= 5 and emulator.refused_429 == 5
+    # However many sends were on their way when the first 429 came back (one, or all five on a
+    # busy machine), each refused one is postponed by Telegram's retry_after, not failed.
+    refused = emulator.refused_429
+    assert 1 <= refused <= 5 and first.dispatch.postponed >= refused
     waiting = [row for row in rows(db) if row.state == "pending"]
     assert waiting and all(row.send_after == NOW + timedelta(seconds=3) for row in waiting)
     assert all(row.attempts == 0 for row in waiting)  # flood control is not a failed attempt
     await bot.tick()  # still within the wait: nothing is tried
-    assert emulator.refused_429 == 5
-    clock.advance(timedelta(seconds=3))
-    await bot.tick()
+    assert emulator.refused_429 == refused
+    for _ in range(5):  # each wait out lets the next sends through, or meets the next refusal
+        clock.advance(timedelta(seconds=3))
+        await bot.tick()
+        if {row.state for row in rows(db)} == {"sent"}:
+            break
     assert delivered(users) == Counter({user.id: 1 for user in users})
     assert {row.state for row in rows(db)} == {"sent"}
     assert [refusal[1] for refusal in emulator.rejections] == [

@@ -12,6 +12,8 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,16 +81,22 @@ def enqueue(session: Session, envelope: Envelope, *, now: datetime) -> bool:
         "created_at": now,
         "updated_at": now,
     }
+    statement = _insert_unless_written(session.get_bind().dialect.name)
+    return session.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_unless_written(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect (a producer
+    writes thousands of rows in its first tick; building the statement each time cost more than
+    running it). The values come as parameters."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         insert(table)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id)  # a row comes back only if this call wrote it
     )
-    return session.execute(statement).first() is not None
 
 
 def buttons_of(row: OutboxMessage) -> list[list[tuple[str, str]]]:

@@ -13,7 +13,7 @@ import importlib
 import logging
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,10 +24,12 @@ from bot.metrics import LAST_TICK, TICK_SECONDS
 from bot.reminders import outbox
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.outbox import Buttons, Envelope
-from bot.reminders.timing import at_local, end_of_local_day, local_date
-from models import Contact, User
+from bot.reminders.timing import at_local, local_date
+from models import Contact, OutboxMessage, User
 
 logger = logging.getLogger("salesbot.scheduler")
+
+KEYS_PER_STATEMENT = 500  # outbox keys looked up at once (bound values in one statement)
 
 
 @dataclass
@@ -38,6 +40,12 @@ class Tick:
     deps: Any  # bot.app.Deps
     now: datetime
     written: list[str] = field(default_factory=list)
+    # Outbox keys already looked up (True: a row exists), so a producer asks for the keys of
+    # everything it found due in a few statements rather than one per item.
+    _known: dict[str, bool] = field(default_factory=dict, repr=False)
+    # Every staff member by id, loaded once and held (the session keeps objects weakly).
+    _users: dict[int, User] | None = field(default=None, repr=False)
+    _instants: dict[tuple[date, str, str], datetime] = field(default_factory=dict, repr=False)
 
     @property
     def settings(self) -> Any:
@@ -50,20 +58,52 @@ class Tick:
         return str(self.deps.renderer.label(language, name, *args))
 
     def exists(self, key: str) -> bool:
-        return outbox.exists(self.session, key)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = outbox.exists(self.session, key)
+        return known
+
+    def prefetch(self, keys: Iterable[str]) -> set[str]:
+        """Look up which of ``keys`` the outbox holds already, KEYS_PER_STATEMENT at a time
+        (a producer passes the keys of what it found due); ``exists`` then answers from
+        memory. Returns the keys that exist."""
+        wanted = list(dict.fromkeys(key for key in keys if key not in self._known))
+        for start in range(0, len(wanted), KEYS_PER_STATEMENT):
+            chunk = wanted[start : start + KEYS_PER_STATEMENT]
+            found = set(
+                self.session.exec(
+                    select(OutboxMessage.key).where(col(OutboxMessage.key).in_(chunk))
+                )
+            )
+            for key in chunk:
+                self._known[key] = key in found
+        return {key for key, known in self._known.items() if known}
 
     def enqueue(self, envelope: Envelope) -> bool:
         written = outbox.enqueue(self.session, envelope, now=self.now)
+        self._known[envelope.key] = True
         if written:
             self.written.append(envelope.key)
         return written
 
     # -- recipients and their local time ---------------------------------------------------
 
+    def users(self) -> dict[int, User]:
+        """Every staff member (active or not) by id: a few hundred rows at most, loaded once
+        per tick instead of one look-up per due item."""
+        if self._users is None:
+            self._users = {
+                user.id or 0: user
+                for user in self.session.exec(select(User).order_by(col(User.id)))
+            }
+        return self._users
+
+    def user(self, user_id: int | None) -> User | None:
+        return self.users().get(user_id) if user_id is not None else None
+
     def staff(self) -> list[User]:
-        return list(
-            self.session.exec(select(User).where(col(User.is_active)).order_by(col(User.id)))
-        )
+        """The active staff, by id."""
+        return [user for user in self.users().values() if user.is_active]
 
     def contact_zone(self, contact: Contact) -> str:
         return contact.timezone or self.settings.default_timezone
@@ -72,10 +112,14 @@ class Tick:
         return local_date(self.now, zone)
 
     def at(self, day: date, moment: str, zone: str) -> datetime:
-        return at_local(day, moment, zone)
+        # Thousands of due items share a few days and zones: each instant is worked out once.
+        found = self._instants.get((day, moment, zone))
+        if found is None:
+            found = self._instants[(day, moment, zone)] = at_local(day, moment, zone)
+        return found
 
     def end_of_day(self, day: date, zone: str) -> datetime:
-        return end_of_local_day(day, zone)
+        return self.at(day + timedelta(days=1), "00:00", zone)
 
     def to_user(
         self,

@@ -5,10 +5,12 @@ change of value recorded with who and when."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
@@ -331,24 +333,14 @@ class StaleDeal:
     limit_days: int
 
 
-def stale_deals(
-    session: Session,
-    *,
-    now: datetime,
-    days: int,
-    days_now: int,
-    owner_id: int | None = None,
-    deal_id: int | None = None,
-    lapsed_after: datetime | None = None,
-) -> list[StaleDeal]:
-    """Open deals with nothing done for longer than their stage's limit (``days`` unless the
-    stage sets its own; ``days_now`` when the customer means to buy now), oldest first.
-
-    ``lapsed_after``: only those whose limit ran out after that instant. The deals are found by
-    their indexed ``last_activity_at``, one range per stage: the cost follows what is stale."""
+def _stale_where(
+    session: Session, *, now: datetime, days: int, days_now: int, lapsed_after: datetime | None
+) -> tuple[ColumnElement[bool], dict[str, int]] | None:
+    """The condition on ``Deal`` rows that are stale (see ``stale_deals``) and each open stage's
+    limit in days; None without open stages."""
     open_stages = [stage for stage in stages(session) if not (stage.is_won or stage.is_lost)]
     if not open_stages:
-        return []
+        return None
 
     def quiet_for(limit: int) -> ColumnElement[bool]:
         since = col(Deal.last_activity_at) < now - timedelta(days=limit)
@@ -363,32 +355,120 @@ def stale_deals(
         and_(col(Deal.stage_key) == key, not_now, quiet_for(limit)) for key, limit in limits.items()
     ]
     conditions.append(and_(col(Deal.stage_key).in_(list(limits)), buying_now, quiet_for(days_now)))
-    query = (
-        select(Deal, Customer)
-        .join(Customer, col(Deal.customer_id) == col(Customer.id))
-        .where(or_(*conditions))
+    return or_(*conditions), limits
+
+
+@dataclass(frozen=True)
+class StaleTime:
+    """When a stale deal went quiet and its limit: all that decides when it is told."""
+
+    deal_id: int
+    owner_id: int
+    last_activity: datetime
+    limit_days: int
+
+
+def stale_times(
+    session: Session, *, now: datetime, days: int, days_now: int, lapsed_after: datetime
+) -> list[StaleTime]:
+    """``stale_deals``' deals whose limit ran out after ``lapsed_after``, with only the columns
+    that decide when each is told (no customer looked up)."""
+    found = _stale_where(session, now=now, days=days, days_now=days_now, lapsed_after=lapsed_after)
+    if found is None:
+        return []
+    where, limits = found
+    rows = session.execute(
+        sa.select(
+            col(Deal.id),
+            col(Deal.owner_id),
+            col(Deal.last_activity_at),
+            col(Deal.stage_key),
+            col(Deal.timeframe),
+        )
+        .where(where)
         .order_by(col(Deal.last_activity_at), col(Deal.id))
     )
+    return [
+        StaleTime(
+            deal_id or 0,
+            owner_id,
+            last_activity,
+            days_now if timeframe == Timeframe.NOW.value else limits[stage_key],
+        )
+        for deal_id, owner_id, last_activity, stage_key, timeframe in rows
+    ]
+
+
+def stale_deals(
+    session: Session,
+    *,
+    now: datetime,
+    days: int,
+    days_now: int,
+    owner_id: int | None = None,
+    deal_id: int | None = None,
+    deal_ids: Sequence[int] | None = None,
+    lapsed_after: datetime | None = None,
+) -> list[StaleDeal]:
+    """Open deals with nothing done for longer than their stage's limit (``days`` unless the
+    stage sets its own; ``days_now`` when the customer means to buy now), oldest first.
+
+    ``lapsed_after``: only those whose limit ran out after that instant. The deals are found by
+    their indexed ``last_activity_at``, one range per stage: the cost follows what is stale.
+    ``deal_ids``: only those (a few hundred at most)."""
+    found = _stale_where(session, now=now, days=days, days_now=days_now, lapsed_after=lapsed_after)
+    if found is None:
+        return []
+    where, limits = found
+    # Only the columns shown: no ORM objects for what may be thousands of rows.
+    query = (
+        sa.select(
+            col(Deal.id),
+            col(Deal.title),
+            col(Customer.id),
+            col(Customer.name),
+            col(Deal.owner_id),
+            col(Deal.stage_key),
+            col(Deal.amount),
+            col(Deal.currency),
+            col(Deal.last_activity_at),
+            col(Deal.timeframe),
+        )
+        .join(Customer, col(Deal.customer_id) == col(Customer.id))
+        .where(where)
+        .order_by(col(Deal.last_activity_at), col(Deal.id))
+    )
+    if deal_ids is not None:
+        query = query.where(col(Deal.id).in_(list(deal_ids)))
     if owner_id is not None:
-        query = query.where(Deal.owner_id == owner_id)
+        query = query.where(col(Deal.owner_id) == owner_id)
     if deal_id is not None:
-        query = query.where(Deal.id == deal_id)
+        query = query.where(col(Deal.id) == deal_id)
     return [
         StaleDeal(
-            deal_id=deal.id or 0,
-            title=deal.title,
-            customer_id=customer.id or 0,
-            customer_name=customer.name,
-            owner_id=deal.owner_id,
-            stage_key=deal.stage_key,
-            amount=deal.amount,
-            currency=deal.currency,
-            last_activity=deal.last_activity_at,
-            limit_days=days_now
-            if deal.timeframe == Timeframe.NOW.value
-            else limits[deal.stage_key],
+            deal_id=found_id or 0,
+            title=title,
+            customer_id=customer_id or 0,
+            customer_name=customer_name,
+            owner_id=owner,
+            stage_key=stage_key,
+            amount=amount,
+            currency=currency,
+            last_activity=last_activity,
+            limit_days=days_now if timeframe == Timeframe.NOW.value else limits[stage_key],
         )
-        for deal, customer in session.exec(query)
+        for (
+            found_id,
+            title,
+            customer_id,
+            customer_name,
+            owner,
+            stage_key,
+            amount,
+            currency,
+            last_activity,
+            timeframe,
+        ) in session.execute(query)
     ]
 
 

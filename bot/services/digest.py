@@ -340,8 +340,23 @@ def _moves(
 ) -> tuple[list[StageMove], list[ClosedDeal], list[ClosedDeal]]:
     """The day's moves between stages (not a deal's creation); a move to won or lost counts as
     won or lost when the deal still stands there."""
-    rows = session.exec(
-        select(DealStageChange, Deal, Customer, User)
+    # Only the columns shown: a busy day at a large company has thousands of moves.
+    rows = session.execute(
+        sa.select(
+            col(DealStageChange.from_stage),
+            col(DealStageChange.to_stage),
+            col(DealStageChange.changed_at),
+            col(DealStageChange.lost_reason),
+            col(DealStageChange.note),
+            col(Deal.id),
+            col(Deal.title),
+            col(Deal.stage_key),
+            col(Deal.owner_id),
+            col(Deal.amount),
+            col(Deal.currency),
+            col(Customer.name),
+            col(User.full_name),
+        )
         .join(Deal, col(DealStageChange.deal_id) == col(Deal.id))
         .join(Customer, col(Deal.customer_id) == col(Customer.id))
         .join(User, col(DealStageChange.changed_by_id) == col(User.id))
@@ -355,25 +370,39 @@ def _moves(
     ).all()
     moves: list[StageMove] = []
     closed: dict[int, tuple[ClosedDeal, bool]] = {}
-    for move, deal, customer, mover in rows:
-        target = stages.get(move.to_stage)
-        deal_id = deal.id or 0
+    for (
+        from_stage,
+        to_stage,
+        changed_at,
+        lost_reason,
+        note,
+        found_id,
+        title,
+        stage_key,
+        owner_id,
+        amount,
+        currency,
+        customer_name,
+        mover_name,
+    ) in rows:
+        target = stages.get(to_stage)
+        deal_id = found_id or 0
         if target is not None and (target.is_won or target.is_lost):
-            if deal.stage_key != move.to_stage:
+            if stage_key != to_stage:
                 closed.pop(deal_id, None)
                 continue
-            owner = people.get(deal.owner_id)
+            owner = people.get(owner_id)
             closed[deal_id] = (
                 ClosedDeal(
                     deal_id=deal_id,
-                    title=deal.title,
-                    customer_name=customer.name,
+                    title=title,
+                    customer_name=customer_name,
                     owner_name=owner.full_name if owner else "",
-                    amount=deal.amount,
-                    currency=deal.currency,
-                    at=move.changed_at,
-                    lost_reason=move.lost_reason if target.is_lost else None,
-                    lost_note=move.note if target.is_lost else None,
+                    amount=amount,
+                    currency=currency,
+                    at=changed_at,
+                    lost_reason=lost_reason if target.is_lost else None,
+                    lost_note=note if target.is_lost else None,
                 ),
                 target.is_won,
             )
@@ -381,12 +410,12 @@ def _moves(
         moves.append(
             StageMove(
                 deal_id=deal_id,
-                title=deal.title,
-                customer_name=customer.name,
-                from_stage=move.from_stage or "",
-                to_stage=move.to_stage,
-                by_name=mover.full_name,
-                at=move.changed_at,
+                title=title,
+                customer_name=customer_name,
+                from_stage=from_stage or "",
+                to_stage=to_stage,
+                by_name=mover_name,
+                at=changed_at,
             )
         )
     won = [deal for deal, is_won in closed.values() if is_won]
@@ -397,27 +426,37 @@ def _moves(
 def _quotes(
     session: Session, actor: Actor, people: dict[int, User], *conditions: ColumnElement[bool]
 ) -> list[QuoteItem]:
-    rows = session.exec(
-        select(Quote, Deal, Customer)
+    rows = session.execute(
+        sa.select(
+            col(Quote.id),
+            col(Quote.number),
+            col(Quote.owner_id),
+            col(Quote.total),
+            col(Quote.currency),
+            col(Quote.status),
+            col(Quote.created_at),
+            col(Deal.title),
+            col(Customer.name),
+        )
         .join(Deal, col(Quote.deal_id) == col(Deal.id))
         .join(Customer, col(Quote.customer_id) == col(Customer.id))
         .where(owned_by_visible(actor, Quote.owner_id), *conditions)
         .order_by(col(Quote.created_at), col(Quote.id))
-    ).all()
+    )
     items = []
-    for quote, deal, customer in rows:
-        owner = people.get(quote.owner_id)
+    for quote_id, number, owner_id, total, currency, status, created_at, title, name in rows:
+        owner = people.get(owner_id)
         items.append(
             QuoteItem(
-                quote_id=quote.id or 0,
-                number=quote.number,
-                deal_title=deal.title,
-                customer_name=customer.name,
+                quote_id=quote_id or 0,
+                number=number,
+                deal_title=title,
+                customer_name=name,
                 owner_name=owner.full_name if owner else "",
-                total=quote.total,
-                currency=quote.currency,
-                status=quote.status,
-                created_at=quote.created_at,
+                total=total,
+                currency=currency,
+                status=status,
+                created_at=created_at,
             )
         )
     return items

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, case, or_, update
 from sqlmodel import Session, col, select
 
@@ -527,40 +528,79 @@ def open_instalments(
     payment_owner_id: int | None = None,
     due_until: date | None = None,
     due_from: date | None = None,
+    order_id: int | None = None,
 ) -> list[OpenInstalment]:
-    """Unpaid instalments, earliest due first; optionally of one payment owner and by due date."""
+    """Unpaid instalments, earliest due first; optionally of one payment owner (or one order)
+    and by due date.
+
+    One statement: the instalments of the unpaid orders (found by the partial index of unpaid
+    orders, so the paid ones, most of the history, are never read), with their order and
+    customer; which are still open is worked out here, as payments settle the earliest first."""
     query = (
-        select(SalesOrder, Customer)
+        sa.select(
+            col(Instalment.id),
+            col(Instalment.sequence),
+            col(Instalment.amount),
+            col(Instalment.due_date),
+            col(SalesOrder.id),
+            col(SalesOrder.number),
+            col(SalesOrder.owner_id),
+            col(SalesOrder.payment_owner_id),
+            col(SalesOrder.currency),
+            col(SalesOrder.paid_total),
+            col(Customer.id),
+            col(Customer.name),
+        )
+        .join(SalesOrder, col(Instalment.order_id) == col(SalesOrder.id))
         .join(Customer, col(SalesOrder.customer_id) == col(Customer.id))
         .where(col(SalesOrder.paid_total) < col(SalesOrder.total))
     )
     if payment_owner_id is not None:
-        query = query.where(SalesOrder.payment_owner_id == payment_owner_id)
+        query = query.where(col(SalesOrder.payment_owner_id) == payment_owner_id)
+    if order_id is not None:
+        query = query.where(col(SalesOrder.id) == order_id)
     found: list[OpenInstalment] = []
-    for order, customer in session.exec(query):
-        instalments = list(session.exec(select(Instalment).where(Instalment.order_id == order.id)))
-        by_sequence = {item.sequence: item for item in instalments}
-        for view in _instalment_views(instalments, order.paid_total, date.min):
-            if view.paid >= view.amount:
-                continue
-            if due_until is not None and view.due_date > due_until:
-                continue
-            if due_from is not None and view.due_date < due_from:
-                continue
-            found.append(
-                OpenInstalment(
-                    instalment_id=by_sequence[view.sequence].id or 0,
-                    sequence=view.sequence,
-                    order_id=order.id or 0,
-                    order_number=order.number,
-                    customer_id=customer.id or 0,
-                    customer_name=customer.name,
-                    owner_id=order.owner_id,
-                    payment_owner_id=order.payment_owner_id,
-                    currency=order.currency,
-                    amount=view.amount,
-                    unpaid=view.amount - view.paid,
-                    due_date=view.due_date,
-                )
+    left: Decimal = Decimal(0)
+    order_seen: int | None = None
+    # In order and sequence, sorted here: the database may start from whichever index is best.
+    for (
+        instalment_id,
+        sequence,
+        amount,
+        due_date,
+        row_order,
+        number,
+        owner_id,
+        payer_id,
+        currency,
+        paid_total,
+        customer_id,
+        customer_name,
+    ) in sorted(session.execute(query), key=lambda row: (row[4], row[1])):
+        if row_order != order_seen:
+            order_seen, left = row_order, paid_total
+        paid = min(amount, left)
+        left -= paid
+        if paid >= amount:
+            continue
+        if due_until is not None and due_date > due_until:
+            continue
+        if due_from is not None and due_date < due_from:
+            continue
+        found.append(
+            OpenInstalment(
+                instalment_id=instalment_id or 0,
+                sequence=sequence,
+                order_id=row_order or 0,
+                order_number=number,
+                customer_id=customer_id or 0,
+                customer_name=customer_name,
+                owner_id=owner_id,
+                payment_owner_id=payer_id,
+                currency=currency,
+                amount=amount,
+                unpaid=amount - paid,
+                due_date=due_date,
             )
+        )
     return sorted(found, key=lambda item: (item.due_date, item.order_id, item.sequence))

@@ -11,12 +11,14 @@ Key ``birthday_nudge:<contact>:<the birthday's date>``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.reminders.dispatcher import validator
-from bot.reminders.scheduler import Tick
+from bot.reminders.scheduler import KEYS_PER_STATEMENT, Tick
 from bot.services import care
 from models import Contact, Customer, OutboxMessage, User
 
@@ -24,64 +26,115 @@ KIND = "birthday"
 NUDGE = "birthday_nudge"
 
 
+@dataclass(frozen=True)
+class Due:
+    """A greeting or a nudge due for a contact's birthday ``day``, not yet looked up."""
+
+    key: str
+    contact_id: int
+    day: date
+    due: datetime
+    expires: datetime
+    greet: bool  # to the contact; else a nudge to the owner rep
+
+
 def produce(tick: Tick) -> None:
     utc_today = tick.now.astimezone(UTC).date()
     # Local dates are within a day of UTC's; yesterday's birthdays count for a missed greeting.
     days = [utc_today + timedelta(days=offset) for offset in (-2, -1, 0, 1)]
-    rows = tick.session.exec(
-        select(Contact, Customer, User)
+    # First only what decides what is due and its key (no rows as objects): most birthdays in
+    # the window were greeted (or nudged) by an earlier tick.
+    window = tick.session.execute(
+        sa.select(
+            col(Contact.id),
+            col(Contact.birth_month),
+            col(Contact.birth_day),
+            col(Contact.timezone),
+            col(Contact.telegram_chat_id),
+            col(Contact.opted_in),
+            col(Contact.unreachable_at),
+            col(User.timezone),
+            col(User.is_active),
+        )
         .join(Customer, col(Contact.customer_id) == col(Customer.id))
         .join(User, col(Customer.owner_id) == col(User.id))
         .where(care.birthday_on(days))
         .order_by(col(Contact.id))
     ).all()
-    for contact, customer, owner in rows:
-        if care.may_message(contact):
-            _greet(tick, contact, customer, owner)
-        elif owner.is_active:
-            _nudge(tick, contact, customer, owner)
+    due: list[Due] = []
+    for contact_id, month, day, zone, chat, opted_in, unreachable, owner_zone, active in window:
+        if chat is not None and opted_in and unreachable is None:
+            due += _greetings(tick, contact_id, month, day, zone or tick.settings.default_timezone)
+        elif active:
+            due += _nudges(tick, contact_id, month, day, owner_zone)
+    written = tick.prefetch(item.key for item in due)
+    wanted = [item for item in due if item.key not in written]
+    ids = sorted({item.contact_id for item in wanted})
+    rows: dict[int, tuple[Contact, Customer, User]] = {}
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        for contact, customer, owner in tick.session.exec(
+            select(Contact, Customer, User)
+            .join(Customer, col(Contact.customer_id) == col(Customer.id))
+            .join(User, col(Customer.owner_id) == col(User.id))
+            .where(col(Contact.id).in_(ids[start : start + KEYS_PER_STATEMENT]))
+        ):
+            rows[contact.id or 0] = (contact, customer, owner)
+    for item in wanted:  # in the order of the contacts, as found
+        if item.contact_id in rows:
+            (_greet if item.greet else _nudge)(tick, item, *rows[item.contact_id])
 
 
-def _greet(tick: Tick, contact: Contact, customer: Customer, owner: User) -> None:
-    zone = tick.contact_zone(contact)
+def _greetings(tick: Tick, contact_id: int, month: int, day: int, zone: str) -> list[Due]:
     today = tick.today(zone)
     since = tick.now - timedelta(hours=tick.settings.catch_up_hours)
-    for day in (today, today - timedelta(days=1)):
-        if care.birthday_in(contact.birth_month, contact.birth_day, day.year) != day:
+    found = []
+    for birthday in (today, today - timedelta(days=1)):
+        if care.birthday_in(month, day, birthday.year) != birthday:
             continue
-        due = tick.at(day, tick.settings.birthday_greeting_time, zone)
-        if day != today and due <= since:
+        due = tick.at(birthday, tick.settings.birthday_greeting_time, zone)
+        if birthday != today and due <= since:
             continue
         # Yesterday's, not written while the bot was down: written now and skipped as expired
         # by the dispatcher, so the outbox shows the greeting that was not sent.
-        tick.to_contact(
-            contact,
-            key=f"{KIND}:{contact.id}:{day.isoformat()}",
-            kind=KIND,
-            due_at=due,
-            expires_at=tick.end_of_day(day, zone),
-            template="care/birthday",
-            promotional=True,
-            ref_id=contact.id,
-            customer=customer,
-            rep_name=owner.full_name,
-        )
+        key = f"{KIND}:{contact_id}:{birthday.isoformat()}"
+        expires = tick.end_of_day(birthday, zone)
+        found.append(Due(key, contact_id, birthday, due, expires, greet=True))
+    return found
 
 
-def _nudge(tick: Tick, contact: Contact, customer: Customer, owner: User) -> None:
-    zone = owner.timezone
+def _nudges(tick: Tick, contact_id: int, month: int, day: int, zone: str) -> list[Due]:
     today = tick.today(zone)
-    if care.birthday_in(contact.birth_month, contact.birth_day, today.year) != today:
-        return
+    if care.birthday_in(month, day, today.year) != today:
+        return []
     due = tick.at(today, tick.settings.morning_brief_time, zone)
     if tick.now < due:
-        return
+        return []
+    key = f"{NUDGE}:{contact_id}:{today.isoformat()}"
+    return [Due(key, contact_id, today, due, tick.end_of_day(today, zone), greet=False)]
+
+
+def _greet(tick: Tick, item: Due, contact: Contact, customer: Customer, owner: User) -> None:
+    tick.to_contact(
+        contact,
+        key=item.key,
+        kind=KIND,
+        due_at=item.due,
+        expires_at=item.expires,
+        template="care/birthday",
+        promotional=True,
+        ref_id=contact.id,
+        customer=customer,
+        rep_name=owner.full_name,
+    )
+
+
+def _nudge(tick: Tick, item: Due, contact: Contact, customer: Customer, owner: User) -> None:
     tick.to_user(
         owner,
-        key=f"{NUDGE}:{contact.id}:{today.isoformat()}",
+        key=item.key,
         kind=NUDGE,
-        due_at=due,
-        expires_at=tick.end_of_day(today, zone),
+        due_at=item.due,
+        expires_at=item.expires,
         template="care/birthday_nudge",
         buttons=[[(tick.label(owner.language, "open_customer"), f"cus:open:{customer.id}")]],
         customer_id=customer.id,

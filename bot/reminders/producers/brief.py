@@ -36,14 +36,18 @@ def brief_due(day: date, zone: str, brief_time: str, quiet_hours: str) -> dateti
 
 def produce(tick: Tick) -> None:
     settings = tick.settings
+    briefs = []
     for user in tick.staff():
         if user.role not in BRIEFED:
             continue
         zone = user.timezone
         today = tick.today(zone)
         due = brief_due(today, zone, settings.morning_brief_time, settings.staff_quiet_hours)
-        key = f"{KIND}:{user.id}:{today.isoformat()}"
-        if tick.now < due or tick.exists(key):
+        if tick.now >= due:
+            briefs.append((user, zone, today, due, f"{KIND}:{user.id}:{today.isoformat()}"))
+    written = tick.prefetch(key for *_brief, key in briefs)
+    for user, zone, today, due, key in briefs:
+        if key in written:
             continue
         last_chance = min(due + LATE_WINDOW, tick.end_of_day(today, zone))
         day = agenda.my_day(tick.session, Actor.of(user), now=tick.now)

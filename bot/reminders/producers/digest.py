@@ -75,9 +75,9 @@ def funnel_chart(
 
 
 def produce(tick: Tick) -> None:
-    for user in tick.staff():
-        if user.role not in DIGESTED:
-            continue
+    readers = [user for user in tick.staff() if user.role in DIGESTED]
+    tick.prefetch(f"{KIND}:{user.id}:{tick.today(user.timezone).isoformat()}" for user in readers)
+    for user in readers:
         try:
             send_digest(tick, user)
         except Exception:  # one person's digest must not hold back the others'

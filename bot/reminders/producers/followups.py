@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.reminders.dispatcher import LATE_NOTE_KINDS, validator
-from bot.reminders.scheduler import Tick
+from bot.reminders.scheduler import KEYS_PER_STATEMENT, Tick
 from bot.reminders.timing import at_local, local_date
 from models import Customer, OutboxMessage, Touch, User
 
@@ -24,17 +25,32 @@ def key_of(touch: Touch) -> str:
 
 def reminder_at(touch: Touch, user: User, brief_time: str) -> datetime:
     assert touch.follow_up_at is not None
-    if touch.follow_up_has_time:
-        return touch.follow_up_at
-    return at_local(local_date(touch.follow_up_at, user.timezone), brief_time, user.timezone)
+    return reminder_time(touch.follow_up_at, touch.follow_up_has_time, user.timezone, brief_time)
+
+
+def reminder_time(
+    follow_up_at: datetime, has_time: bool, zone: str, brief_time: str, tick: Tick | None = None
+) -> datetime:
+    """The follow-up's own time, or the brief time on its local date when it has a date only."""
+    if has_time:
+        return follow_up_at
+    day = local_date(follow_up_at, zone)
+    return tick.at(day, brief_time, zone) if tick is not None else at_local(day, brief_time, zone)
 
 
 def produce(tick: Tick) -> None:
     since = tick.now - timedelta(hours=tick.settings.catch_up_hours)
-    rows = tick.session.exec(
-        select(Touch, User, Customer)
+    brief_time = tick.settings.morning_brief_time
+    # First only what decides whether a reminder is due and its key (no rows as objects): most
+    # of what falls in the window was written by an earlier tick.
+    window = tick.session.execute(
+        sa.select(
+            col(Touch.id),
+            col(Touch.follow_up_at),
+            col(Touch.follow_up_has_time),
+            col(User.timezone),
+        )
         .join(User, col(Touch.author_id) == col(User.id))
-        .join(Customer, col(Touch.customer_id) == col(Customer.id))
         .where(
             col(Touch.follow_up_at).is_not(None),
             col(Touch.follow_up_at) <= tick.now + timedelta(days=1),  # date-only: local midnight
@@ -44,31 +60,48 @@ def produce(tick: Tick) -> None:
             col(User.is_active),
         )
     ).all()
-    for touch, user, customer in rows:
-        due = reminder_at(touch, user, tick.settings.morning_brief_time)
-        if not since < due <= tick.now:
-            continue
-        language = user.language
-        tick.to_user(
-            user,
-            key=key_of(touch),
-            kind=KIND,
-            due_at=due,
-            template="reminders/followup",
-            buttons=[
-                [(tick.label(language, "follow_up_done"), f"vis:done:{touch.id}")],
-                [
-                    (tick.label(language, "snooze_hour"), f"fu:snz:{touch.id}:h"),
-                    (tick.label(language, "snooze_tomorrow"), f"fu:snz:{touch.id}:d"),
-                    (tick.label(language, "snooze_pick"), f"fu:pick:{touch.id}"),
-                ],
-                [(tick.label(language, "open_customer"), f"cus:open:{customer.id}")],
+    due_at: dict[str, tuple[int, datetime]] = {}
+    for touch_id, follow_up_at, has_time, zone in window:
+        due = reminder_time(follow_up_at, has_time, zone, brief_time, tick)
+        if since < due <= tick.now:
+            due_at[f"{KIND}:{touch_id}:{follow_up_at.isoformat()}"] = (touch_id, due)
+    written = tick.prefetch(due_at)
+    wanted = {touch_id: due for key, (touch_id, due) in due_at.items() if key not in written}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        rows = tick.session.exec(
+            select(Touch, User, Customer)
+            .join(User, col(Touch.author_id) == col(User.id))
+            .join(Customer, col(Touch.customer_id) == col(Customer.id))
+            .where(col(Touch.id).in_(ids[start : start + KEYS_PER_STATEMENT]))
+            .order_by(col(Touch.id))
+        ).all()
+        for touch, user, customer in rows:
+            _remind(tick, touch, user, customer, wanted[touch.id or 0])
+
+
+def _remind(tick: Tick, touch: Touch, user: User, customer: Customer, due: datetime) -> None:
+    language = user.language
+    tick.to_user(
+        user,
+        key=key_of(touch),
+        kind=KIND,
+        due_at=due,
+        template="reminders/followup",
+        buttons=[
+            [(tick.label(language, "follow_up_done"), f"vis:done:{touch.id}")],
+            [
+                (tick.label(language, "snooze_hour"), f"fu:snz:{touch.id}:h"),
+                (tick.label(language, "snooze_tomorrow"), f"fu:snz:{touch.id}:d"),
+                (tick.label(language, "snooze_pick"), f"fu:pick:{touch.id}"),
             ],
-            customer_id=customer.id,
-            ref_id=touch.id,
-            touch=touch,
-            customer=customer,
-        )
+            [(tick.label(language, "open_customer"), f"cus:open:{customer.id}")],
+        ],
+        customer_id=customer.id,
+        ref_id=touch.id,
+        touch=touch,
+        customer=customer,
+    )
 
 
 @validator(KIND)

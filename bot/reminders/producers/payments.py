@@ -61,14 +61,31 @@ def produce(tick: Tick) -> None:
         due_until=utc_today + timedelta(days=-min(OWNER_OFFSETS) + 1),
     )
     staff = tick.staff()
+    since = tick.now - catch_up
+    # The outbox keys of every reminder due now, looked up together before any is written.
+    keys = []
     for item in due:
-        owner = tick.session.get(User, item.payment_owner_id)
+        owner = tick.user(item.payment_owner_id)
+        if owner is None:
+            continue
+        latest = _latest_due(
+            item.due_date, OWNER_OFFSETS, tick.settings.morning_brief_time, owner.timezone, tick.now
+        )
+        if owner.is_active and latest is not None:
+            keys.append(f"{KIND}:{item.instalment_id}:{latest[0]}")
+        keys += [
+            f"{ESCALATION}:{item.instalment_id}:{manager.id}"
+            for manager in _team_managers(staff, owner)
+        ]
+    tick.prefetch(keys)
+    for item in due:
+        owner = tick.user(item.payment_owner_id)
         if owner is None:
             continue
         if owner.is_active:
-            _remind_owner(tick, item, owner, since=tick.now - catch_up)
+            _remind_owner(tick, item, owner, since=since)
         for manager in _team_managers(staff, owner):
-            _escalate(tick, item, owner, manager, since=tick.now - catch_up)
+            _escalate(tick, item, owner, manager, since=since)
         _note_contacts(tick, item)
 
 
@@ -161,7 +178,7 @@ def _note_contacts(tick: Tick, item: OpenInstalment) -> None:
     if not contacts or open_complaint(session, item.customer_id):
         return
     customer = session.get(Customer, item.customer_id)
-    rep = session.get(User, customer.owner_id) if customer is not None else None
+    rep = tick.user(customer.owner_id) if customer is not None else None
     for contact in contacts:
         zone = tick.contact_zone(contact)
         for offset in NOTE_OFFSETS:
@@ -229,7 +246,7 @@ def instalment_unpaid(session: Session, instalment_id: int | None) -> bool:
         item.instalment_id == instalment_id
         for item in orders.open_instalments(
             session,
-            payment_owner_id=order.payment_owner_id,
+            order_id=order.id,
             due_from=instalment.due_date,
             due_until=instalment.due_date,
         )

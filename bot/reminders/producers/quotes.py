@@ -22,9 +22,10 @@ def produce(tick: Tick) -> None:
     session = tick.session
     utc_today = tick.now.date()
     rows = session.exec(
-        select(Quote, Customer, User)
+        select(Quote, Customer, User, Contact.name)
         .join(Customer, col(Quote.customer_id) == col(Customer.id))
         .join(User, col(Quote.owner_id) == col(User.id))
+        .outerjoin(Contact, col(Quote.sent_to_contact_id) == col(Contact.id))
         .where(
             Quote.status == QuoteStatus.ISSUED.value,
             col(Quote.sent_at).is_not(None),
@@ -34,16 +35,22 @@ def produce(tick: Tick) -> None:
             col(User.is_active),
         )
     ).all()
-    for quote, customer, owner in rows:
+    due_now = []
+    for quote, customer, owner, contact_name in rows:
         assert quote.valid_until is not None
         zone = owner.timezone
         due = tick.at(
             quote.valid_until - timedelta(days=WARN_DAYS), tick.settings.morning_brief_time, zone
         )
         ends = tick.end_of_day(quote.valid_until, zone)
-        if not due <= tick.now < ends:
+        if due <= tick.now < ends:
+            due_now.append((quote, customer, owner, contact_name, due, ends))
+    written = tick.prefetch(f"{KIND}:{row[0].id}" for row in due_now)
+    for quote, customer, owner, contact_name, due, ends in due_now:
+        assert quote.valid_until is not None
+        if f"{KIND}:{quote.id}" in written:
             continue
-        contact = session.get(Contact, quote.sent_to_contact_id)
+        zone = owner.timezone
         tick.to_user(
             owner,
             key=f"{KIND}:{quote.id}",
@@ -56,7 +63,7 @@ def produce(tick: Tick) -> None:
             ref_id=quote.id,
             quote=quote,
             customer=customer,
-            contact_name=contact.name if contact is not None else None,
+            contact_name=contact_name,
             days_left=(quote.valid_until - tick.today(zone)).days,
         )
 

@@ -13,19 +13,19 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from bot.reminders.dispatcher import validator
-from bot.reminders.scheduler import Tick
+from bot.reminders.scheduler import KEYS_PER_STATEMENT, Tick
 from bot.services import deals
-from bot.services.deals import StaleDeal
+from bot.services.deals import StaleDeal, StaleTime
 from models import OutboxMessage, User
 
 KIND = "stale_deal"
 
 
-def key_of(item: StaleDeal) -> str:
+def key_of(item: StaleDeal | StaleTime) -> str:
     return f"{KIND}:{item.deal_id}:{int(item.last_activity.timestamp())}"
 
 
-def alert_at(tick: Tick, item: StaleDeal, zone: str) -> datetime:
+def alert_at(tick: Tick, item: StaleDeal | StaleTime, zone: str) -> datetime:
     """The first MORNING_BRIEF_TIME in ``zone`` after the deal's limit ran out."""
     lapsed = item.last_activity + timedelta(days=item.limit_days)
     day = lapsed.astimezone(UTC).date() - timedelta(days=1)  # local dates are ±1 day of UTC
@@ -40,21 +40,42 @@ def produce(tick: Tick) -> None:
     settings = tick.settings
     since = tick.now - timedelta(hours=settings.catch_up_hours)
     # An alert is due at the first brief time after the limit ran out, within a day (and a
-    # daylight-saving hour) of it: deals whose limit ran out before that can't be due now.
-    stale = deals.stale_deals(
+    # daylight-saving hour) of it in any zone: deals whose limit ran out before that can't be
+    # due now.
+    # First only when each deal went quiet (no customer, no title): most of the window was
+    # told by an earlier tick; the details are read for the alerts still to write.
+    window = deals.stale_times(
         tick.session,
         now=tick.now,
         days=settings.stale_deal_days,
         days_now=settings.stale_deal_days_now,
-        lapsed_after=since - timedelta(days=2),
+        lapsed_after=since - timedelta(days=1, hours=2),
     )
-    for item in stale:
-        owner = tick.session.get(User, item.owner_id)
+    due_at: dict[str, datetime] = {}
+    for quiet in window:
+        owner = tick.user(quiet.owner_id)
         if owner is None or not owner.is_active:
             continue
-        due = alert_at(tick, item, owner.timezone)
-        if not since < due <= tick.now:
-            continue
+        due = alert_at(tick, quiet, owner.timezone)
+        if since < due <= tick.now:
+            due_at[key_of(quiet)] = due
+    written = tick.prefetch(due_at)
+    ids = sorted({int(key.split(":")[1]) for key in due_at if key not in written})
+    due_now: list[tuple[StaleDeal, User, datetime]] = []
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        for item in deals.stale_deals(
+            tick.session,
+            now=tick.now,
+            days=settings.stale_deal_days,
+            days_now=settings.stale_deal_days_now,
+            deal_ids=ids[start : start + KEYS_PER_STATEMENT],
+        ):
+            owner = tick.user(item.owner_id)
+            when = due_at.get(key_of(item))
+            if owner is not None and when is not None:
+                due_now.append((item, owner, when))
+    due_now.sort(key=lambda found: (found[0].last_activity, found[0].deal_id))
+    for item, owner, due in due_now:
         language = owner.language
         tick.to_user(
             owner,

@@ -33,8 +33,9 @@ def produce(tick: Tick) -> None:
     if not rows:
         return
     staff = tick.staff()
+    told: list[tuple[Ticket, Customer, User, list[User]]] = []
     for ticket, customer in rows:
-        owner = session.get(User, ticket.owner_id)
+        owner = tick.user(ticket.owner_id)
         if owner is None:
             continue
         managers = [
@@ -45,7 +46,12 @@ def produce(tick: Tick) -> None:
             and user.team_id == owner.team_id
             and user.id != owner.id
         ]
-        for user in ([owner] if owner.is_active else []) + managers:
+        told.append((ticket, customer, owner, ([owner] if owner.is_active else []) + managers))
+    tick.prefetch(
+        f"{KIND}:{ticket.id}:{user.id}" for ticket, _c, _o, users in told for user in users
+    )
+    for ticket, customer, owner, users in told:
+        for user in users:
             tick.to_user(
                 user,
                 key=f"{KIND}:{ticket.id}:{user.id}",
