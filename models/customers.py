@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.base import MONEY, UTCDateTime, utcnow
+from models.sales import Touch
 
 DIGITS = frozenset("0123456789")
 SEARCH_CHARS_LENGTH = 401  # "|" around each of ``search_key``'s at most 200 characters
@@ -26,6 +27,13 @@ SEARCH_FTS_TABLE = "customer_search"
 
 
 class Customer(SQLModel, table=True):
+    __table_args__ = (
+        # The customers changed last (recent_customers, /visit's list): everyone's for a
+        # director, a rep's own through the owner (migration 0018).
+        sa.Index("ix_customer_updated_at", "updated_at"),
+        sa.Index("ix_customer_owner_updated_at", "owner_id", "updated_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     # The name as people type it to find it (bot/parsing/search_forms.py), written together
@@ -57,6 +65,11 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# A person's newest touches (recent_customers, search's recently touched customers): the
+# touch table's, declared here beside the customer indexes of the same migration (0018).
+sa.Index("ix_touch_author_created_at", col(Touch.author_id), col(Touch.created_at))
+
+
 def phone_digits(phone: str | None) -> str | None:
     """The digits of a phone number, as search and the duplicate check compare them."""
     digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone or "") if ch in DIGITS)
@@ -73,6 +86,16 @@ def search_chars(key: str | None) -> str | None:
 def _derive_search_columns(_mapper: object, _connection: object, customer: Customer) -> None:
     customer.phone_digits = phone_digits(customer.phone)
     customer.search_chars = search_chars(customer.search_key)
+
+
+def described_by_the_models(name: str | None, kind: str, _parents: object) -> bool:
+    """Alembic's ``include_name``: whether a schema object is one the models describe. The
+    customer search index (migration 0014) is not: SQLite's FTS5 table ``customer_search``
+    with its shadow and vocabulary tables, PostgreSQL's pg_trgm GIN (``…_trgm``) and
+    ``LIKE 'q%'`` (``…_prefix``) indexes; autogenerate must not propose dropping them."""
+    if kind == "table" and (name or "").startswith(SEARCH_FTS_TABLE):
+        return False
+    return not (kind == "index" and (name or "").endswith(("_trgm", "_prefix")))
 
 
 def trigram_index_name(column: str) -> str:

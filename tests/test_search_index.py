@@ -19,11 +19,12 @@ from bot.services.customers import (
     CANDIDATE_LIMIT,
     create_customer,
     find_duplicates,
+    recent_customers,
     search_customers,
 )
 from bot.services.people import Actor
 from bot.services.records import edit_customer, set_customer_name
-from models import Customer, Role, User
+from models import Customer, Role, Touch, User
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 NAMES = {
@@ -219,3 +220,75 @@ def test_candidates_fetched_stay_under_the_limit(
         sa.engine.Result.all = original  # type: ignore[method-assign]
     assert len(found) == 8
     assert returned and max(returned) <= CANDIDATE_LIMIT
+
+
+def _reading_customers(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT") and re.search(r"\bcustomer\b", s)]
+
+
+def test_recent_customers_are_found_through_indexes_with_a_limit(
+    db: Database, people: tuple[Actor, Actor, Actor]
+) -> None:
+    """The /visit list: the customers the person touched last, then those changed last, each
+    from a query with a LIMIT (not every visible customer sorted in Python)."""
+    director, rep, _ = people
+    later = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    with db.session() as session:
+        for number in range(CANDIDATE_LIMIT):
+            session.add(
+                Customer(
+                    name=f"Filler {number}", owner_id=rep.user_id, created_at=NOW, updated_at=NOW
+                )
+            )
+        hongda = session.exec(
+            select(Customer).where(col(Customer.name) == "上海宏达机电有限公司")
+        ).one()
+        acme = session.exec(select(Customer).where(col(Customer.name) == "Acme Machinery")).one()
+        assert hongda.id is not None and acme.id is not None
+        acme.updated_at = later  # changed last, not touched
+        session.add(
+            Touch(customer_id=hongda.id, author_id=rep.user_id, kind="visit", created_at=NOW)
+        )
+    for actor in (rep, director):
+        with db.session() as session, statements(db) as seen:
+            recent = recent_customers(session, actor)
+        reading = _reading_customers(seen)
+        assert reading and [s for s in reading if not BOUNDED.search(s)] == []
+        expected = (
+            ["上海宏达机电有限公司", "Acme Machinery"] if actor is rep else ["Acme Machinery"]
+        )
+        assert [line.name for line in recent][: len(expected)] == expected
+        assert len(recent) == 6
+
+
+def test_a_reps_search_reads_their_own_rows_not_the_companys_index(
+    db: Database, people: tuple[Actor, Actor, Actor]
+) -> None:
+    """A rep sees a few thousand customers of a million: their search and duplicate check
+    look through their own rows (by owner) in one bounded pass, not through the trigram
+    index of every name (FTS5 ``customer_search``, pg_trgm's LIKE / ``%`` / ``<%``)."""
+    _, rep, other = people
+    with db.session() as session:
+        session.add_all(
+            Customer(
+                name=f"Acme Machinery {number}",
+                search_key=f"acme machinery {number}",
+                name_pinyin=f"acmemachinery{number}",
+                name_initials=f"acmemachinery{number}",
+                owner_id=other.user_id,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for number in range(CANDIDATE_LIMIT * 2)
+        )
+    for query in ("acne machinary", "acme", "上海", "5555 0102", "shanghaitongyng"):
+        with db.session() as session, statements(db) as seen:
+            found = [line.name for line in search_customers(session, rep, query)]
+            duplicates = find_duplicates(session, rep, query, "+86 21 5555 0101")
+        reading = _reading_customers(seen)
+        assert [s for s in reading if not BOUNDED.search(s)] == [], query
+        company_wide = [s for s in reading if re.search(r"customer_search|\bLIKE\b|<%|OPERATOR", s)]
+        assert company_wide == [], query
+        assert found and not any(name.startswith("Acme Machinery ") for name in found)
+        assert [line.name for line in duplicates] == ["Acme Machinery"]
+    assert names(db, rep, "acne machinary")[0] == "Acme Machinery"

@@ -32,7 +32,16 @@ def test_an_up_to_date_database_is_checked_with_one_query(db: Database) -> None:
     assert statements == ["SELECT version_num FROM alembic_version"]
 
 
-HEAVY_LIBRARIES = {"matplotlib", "fpdf", "alembic", "openpyxl", "pypdf", "psycopg", "aiohttp"}
+HEAVY_LIBRARIES = {
+    "matplotlib",
+    "fpdf",
+    "alembic",
+    "openpyxl",
+    "pypdf",
+    "psycopg",
+    "aiohttp",
+    "pypinyin",
+}
 CONSOLE_ONLY = {"bot.console", "bot.demo", "bot.emulator"}
 
 

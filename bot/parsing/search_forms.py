@@ -16,10 +16,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import utils
+
+if TYPE_CHECKING:
+    from opencc import OpenCC
 
 __all__ = [
     "KEY_LENGTH",
@@ -65,6 +67,9 @@ class QueryForms:
 
 @cache
 def _to_simplified() -> OpenCC:
+    # Imported on first use (as pypinyin in ``name_forms``): the bot starts without them.
+    from opencc import OpenCC
+
     return OpenCC("t2s")
 
 
@@ -93,6 +98,8 @@ def search_key(name: str) -> str:
 
 def name_forms(name: str) -> NameForms:
     """The forms of a customer's name to store beside it."""
+    from pypinyin import Style, lazy_pinyin  # ~0.3 s to import: not at the bot's start
+
     plain = simplified(name)
     return NameForms(
         key=_key(plain),
