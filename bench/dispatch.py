@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import col, func, select
@@ -25,43 +25,12 @@ from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
 from bot.settings import load_settings
-from models import Customer, OutboxMessage, Role, Touch, User
+from models import OutboxMessage
+from tests.test_scheduler_process import seed_follow_ups
 
 RATE = 30
 TARGET_SHARE = 0.95
-FIRST_CHAT = 960_000
 DONE_STATES = ("sent", "skipped", "failed")
-
-
-def seed_follow_ups(db: Database, chats: int, per_chat: int) -> None:
-    """``chats`` people (admins: no brief, no digest), each with ``per_chat`` customers whose
-    follow-up fell due ten minutes ago."""
-    due = datetime.now(UTC) - timedelta(minutes=10)
-    with db.session() as session:
-        for number in range(chats):
-            user = User(
-                telegram_id=FIRST_CHAT + number,
-                full_name=f"Rep {number}",
-                timezone="UTC",
-                role=Role.ADMIN,
-            )
-            session.add(user)
-            session.flush()
-            for item in range(per_chat):
-                customer = Customer(name=f"Customer {number}-{item}", owner_id=user.id or 0)
-                session.add(customer)
-                session.flush()
-                session.add(
-                    Touch(
-                        customer_id=customer.id or 0,
-                        author_id=user.id or 0,
-                        kind="call",
-                        notes="called",
-                        next_step=f"step {number}-{item}",
-                        follow_up_at=due,
-                        follow_up_has_time=True,
-                    )
-                )
 
 
 def _open_rows(db: Database) -> int:
@@ -79,9 +48,8 @@ def _states(db: Database) -> Counter[str]:
 
 
 async def measure(url: str, chats: int, per_chat: int) -> dict[str, object]:
+    ids = seed_follow_ups(url, chats, per_chat)  # the process test's: admins, due 10 min ago
     db = Database(url)
-    db.upgrade()
-    seed_follow_ups(db, chats, per_chat)
     settings = load_settings(
         DATABASE_URL=url,
         TELEGRAM_BOT_TOKEN=None,
@@ -92,7 +60,7 @@ async def measure(url: str, chats: int, per_chat: int) -> dict[str, object]:
     emulator = BotAPIEmulator(enforce_limits=True)
     emulator.limit_rate(overall=RATE, per_chat=5)
     await emulator.start()
-    users = [emulator.user(FIRST_CHAT + n, f"Rep {n}") for n in range(chats)]
+    users = [emulator.user(telegram_id, f"Rep {n}") for n, telegram_id in enumerate(ids)]
     for user in users:
         user.known = True
     bot = LocalBot(Deps(settings=settings, db=db), emulator)

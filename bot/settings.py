@@ -166,7 +166,7 @@ class Settings(BaseSettings):
             raise ValueError("not a bot token")
         return value
 
-    @field_validator("telegram_api_url", "telegram_file_url")
+    @field_validator("telegram_api_url", "telegram_file_url", "webhook_url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -211,16 +211,6 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError("unknown time zone") from error
         return value.strip()
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_url_shape(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("not an http(s) URL")
-        return value
 
     @field_validator("webhook_secret")
     @classmethod
