@@ -4,7 +4,7 @@ from models.base import UTCDateTime, utcnow
 from models.catalog import Product
 from models.customers import Contact, ContactLink, Customer, RecordChange
 from models.orders import Instalment, Payment, SalesOrder
-from models.outbox import CareCampaign, OutboxMessage, OutboxState
+from models.outbox import CareCampaign, OutboxMessage, OutboxState, ProducerMark
 from models.people import Invite, Role, Team, User
 from models.quotes import Quote, QuoteLine, QuoteStatus
 from models.sales import (
@@ -39,6 +39,7 @@ __all__ = [
     "OutboxState",
     "Payment",
     "PipelineStage",
+    "ProducerMark",
     "Product",
     "Quote",
     "QuoteLine",

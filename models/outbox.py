@@ -68,3 +68,16 @@ class CareCampaign(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProducerMark(SQLModel, table=True):
+    """How far a reminder producer has looked: everything due up to ``covered_until`` was
+    written by its tick then, so the next tick looks only at what fell due since; every
+    ``swept_at`` + an hour it looks at the whole catch-up window again (``bot.reminders.
+    scheduler``)."""
+
+    __tablename__ = "producer_mark"
+
+    name: str = Field(primary_key=True, max_length=64)
+    covered_until: datetime = Field(sa_type=UTCDateTime)
+    swept_at: datetime = Field(sa_type=UTCDateTime)

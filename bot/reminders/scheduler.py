@@ -2,7 +2,11 @@
 ``bot.reminders.producers``), write it to the outbox, then send what the outbox holds.
 
 Nothing due is kept in memory: a restart loses nothing, and moving a follow-up moves its
-reminder. APScheduler (python-telegram-bot's JobQueue) runs the tick every
+reminder. What each producer has covered is kept in the database (``producer_mark``): a tick
+reads only what fell due since the one before (``Tick.covered``, ``Tick.may_pass``), and once an
+hour a producer looks at its whole catch-up window again, for what changed behind its back (a
+follow-up set in the past, a birthday entered on the day, a deal handed to someone in another
+zone). APScheduler (python-telegram-bot's JobQueue) runs the tick every
 SCHEDULER_TICK_SECONDS in the real process; tests call ``tick()`` with an injected clock.
 """
 
@@ -25,11 +29,13 @@ from bot.reminders import outbox
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.outbox import Buttons, Envelope
 from bot.reminders.timing import at_local, local_date
-from models import Contact, OutboxMessage, User
+from models import Contact, OutboxMessage, ProducerMark, User
 
 logger = logging.getLogger("salesbot.scheduler")
 
 KEYS_PER_STATEMENT = 500  # outbox keys looked up at once (bound values in one statement)
+SWEEP_EVERY = timedelta(hours=1)  # a producer looks at its whole catch-up window this often
+QUARTER_HOUR = 15  # minutes: every zone's offset from UTC is a multiple of it
 
 
 @dataclass
@@ -39,6 +45,9 @@ class Tick:
     session: Session
     deps: Any  # bot.app.Deps
     now: datetime
+    # The instant up to which an earlier tick of this producer wrote everything due; None: look
+    # at the whole catch-up window (the first tick, the hourly sweep, tests and the benchmark).
+    covered: datetime | None = None
     written: list[str] = field(default_factory=list)
     # Outbox keys already looked up (True: a row exists), so a producer asks for the keys of
     # everything it found due in a few statements rather than one per item.
@@ -50,6 +59,33 @@ class Tick:
     @property
     def settings(self) -> Any:
         return self.deps.settings
+
+    @property
+    def since(self) -> datetime:
+        """The start of the catch-up window: what fell due before it is not sent any more."""
+        return self.now - timedelta(hours=self.settings.catch_up_hours)
+
+    @property
+    def fresh_since(self) -> datetime:
+        """Whatever fell due up to this instant was looked at by an earlier tick."""
+        return self.since if self.covered is None else max(self.since, self.covered)
+
+    def may_pass(self, *moments: str) -> bool:
+        """Whether a local time of day (``HH:MM``) can have come since ``covered`` in some zone.
+
+        Every zone's offset is a whole number of quarter hours, so 09:00 somewhere is a UTC
+        instant on a whole minute that is 0, 15, 30 or 45 past the hour (and 08:50 one that is
+        5, 20, 35 or 50 past). A producer whose messages fall due only at such moments has
+        nothing new to write on the ticks between them."""
+        if self.covered is None:
+            return True
+        first = self.covered.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        for moment in moments:
+            minute = int(moment.partition(":")[2] or 0) % QUARTER_HOUR
+            wait = (minute - first.minute) % QUARTER_HOUR
+            if first + timedelta(minutes=wait) <= self.now:
+                return True
+        return False
 
     def render(self, language: str | None, template: str, **values: Any) -> str:
         return str(self.deps.renderer.message(language, template, **values))
@@ -198,6 +234,15 @@ class Tick:
 Producer = Callable[[Tick], None]
 
 
+def covered(mark: ProducerMark | None, now: datetime) -> datetime | None:
+    """Up to when a producer's earlier ticks wrote everything due, if the next tick may look
+    only at what came since: not on its first tick, not when the clock went back, and not
+    when its last look at the whole window is SWEEP_EVERY old."""
+    if mark is None or now < mark.covered_until or now - mark.swept_at >= SWEEP_EVERY:
+        return None
+    return mark.covered_until
+
+
 def producers() -> list[tuple[str, Producer]]:
     """Every module in ``bot.reminders.producers`` with a ``produce(tick)``, by name."""
     from bot.reminders import producers as package
@@ -236,8 +281,17 @@ class Scheduler:
             started = time.perf_counter()
             try:
                 with self.deps.db.session() as session:
-                    tick = Tick(session=session, deps=self.deps, now=self.deps.now())
+                    now = self.deps.now()
+                    mark = session.get(ProducerMark, name)
+                    since = covered(mark, now)
+                    tick = Tick(session=session, deps=self.deps, now=now, covered=since)
                     produce(tick)
+                    if mark is None:
+                        mark = ProducerMark(name=name, covered_until=now, swept_at=now)
+                    elif tick.covered is None:
+                        mark.swept_at = now
+                    mark.covered_until = now
+                    session.add(mark)
                 written += tick.written
             except Exception:
                 logger.exception("reminder producer %s failed", name)

@@ -39,6 +39,8 @@ class Due:
 
 
 def produce(tick: Tick) -> None:
+    if not tick.may_pass("00:00", tick.settings.morning_brief_time):
+        return  # greetings are written from the start of the birthday, nudges at brief time
     utc_today = tick.now.astimezone(UTC).date()
     # Local dates are within a day of UTC's; yesterday's birthdays count for a missed greeting.
     days = [utc_today + timedelta(days=offset) for offset in (-2, -1, 0, 1)]

@@ -20,6 +20,8 @@ CHECK_IN_TIME = "10:00"
 
 
 def produce(tick: Tick) -> None:
+    if not tick.may_pass(CHECK_IN_TIME):
+        return  # check-ins fall due only at CHECK_IN_TIME
     catch_up = timedelta(hours=tick.settings.catch_up_hours)
     since = tick.now - catch_up
     after = timedelta(days=tick.settings.check_in_days)

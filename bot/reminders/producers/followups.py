@@ -39,8 +39,21 @@ def reminder_time(
 
 
 def produce(tick: Tick) -> None:
-    since = tick.now - timedelta(hours=tick.settings.catch_up_hours)
+    since = tick.since
     brief_time = tick.settings.morning_brief_time
+    fresh = tick.fresh_since
+    if tick.may_pass(brief_time):
+        # A date alone falls due at brief time on its local date (stored as local midnight).
+        when = sa.and_(
+            col(Touch.follow_up_at) <= tick.now + timedelta(days=1),
+            col(Touch.follow_up_at) > fresh - timedelta(days=1),
+        )
+    else:  # between brief times only follow-ups with a time can fall due
+        when = sa.and_(
+            col(Touch.follow_up_at) <= tick.now,
+            col(Touch.follow_up_at) > fresh,
+            col(Touch.follow_up_has_time),
+        )
     # First only what decides whether a reminder is due and its key (no rows as objects): most
     # of what falls in the window was written by an earlier tick.
     window = tick.session.execute(
@@ -53,8 +66,7 @@ def produce(tick: Tick) -> None:
         .join(User, col(Touch.author_id) == col(User.id))
         .where(
             col(Touch.follow_up_at).is_not(None),
-            col(Touch.follow_up_at) <= tick.now + timedelta(days=1),  # date-only: local midnight
-            col(Touch.follow_up_at) > since - timedelta(days=1),
+            when,
             col(Touch.follow_up_done_at).is_(None),
             col(Touch.deleted_at).is_(None),
             col(User.is_active),

@@ -52,6 +52,8 @@ NOTE_INTERVAL = timedelta(days=7)  # at most one payment note per contact in thi
 
 
 def produce(tick: Tick) -> None:
+    if not tick.may_pass(tick.settings.morning_brief_time, NOTE_TIME):
+        return  # reminders fall due at brief time (staff) and notes at NOTE_TIME (contacts)
     catch_up = timedelta(hours=tick.settings.catch_up_hours)
     utc_today = tick.now.date()
     window = timedelta(days=max(OWNER_OFFSETS) + 2) + catch_up

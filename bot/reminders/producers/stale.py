@@ -38,10 +38,12 @@ def alert_at(tick: Tick, item: StaleDeal | StaleTime, zone: str) -> datetime:
 
 def produce(tick: Tick) -> None:
     settings = tick.settings
-    since = tick.now - timedelta(hours=settings.catch_up_hours)
+    if not tick.may_pass(settings.morning_brief_time):
+        return  # alerts fall due only at brief time
+    since = tick.since
     # An alert is due at the first brief time after the limit ran out, within a day (and a
     # daylight-saving hour) of it in any zone: deals whose limit ran out before that can't be
-    # due now.
+    # due now, nor, when an earlier tick covered part of the window, since then.
     # First only when each deal went quiet (no customer, no title): most of the window was
     # told by an earlier tick; the details are read for the alerts still to write.
     window = deals.stale_times(
@@ -49,7 +51,7 @@ def produce(tick: Tick) -> None:
         now=tick.now,
         days=settings.stale_deal_days,
         days_now=settings.stale_deal_days_now,
-        lapsed_after=since - timedelta(days=1, hours=2),
+        lapsed_after=tick.fresh_since - timedelta(days=1, hours=2),
     )
     due_at: dict[str, datetime] = {}
     for quiet in window:

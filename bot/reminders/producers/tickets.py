@@ -5,7 +5,7 @@ more than CATCH_UP_HOURS old (the bot was down) is not sent: /tickets still show
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -19,14 +19,13 @@ LATE_NOTE_KINDS.add(KIND)
 
 def produce(tick: Tick) -> None:
     session = tick.session
-    since = tick.now - timedelta(hours=tick.settings.catch_up_hours)
     rows = session.exec(
         select(Ticket, Customer)
         .join(Customer, col(Ticket.customer_id) == col(Customer.id))
         .where(
             col(Ticket.status) != TicketStatus.RESOLVED.value,
             col(Ticket.due_at) <= tick.now,
-            col(Ticket.due_at) > since,
+            col(Ticket.due_at) > tick.fresh_since,  # earlier ones were told by an earlier tick
         )
         .order_by(col(Ticket.due_at), col(Ticket.id))
     ).all()
