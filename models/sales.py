@@ -181,3 +181,18 @@ class ScratchData(SQLModel, table=True):
     )
     data: str = Field(sa_type=sa.Text)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DealTotal(SQLModel, table=True):
+    """The deals of one owner in one stage and currency: how many, their value and their value
+    weighted by each deal's probability, in whole cents. Kept by database triggers on ``deal``
+    (migration 0019), never written by the code: a funnel sums these rows instead of deals."""
+
+    __tablename__ = "deal_total"
+
+    owner_id: int = Field(primary_key=True)
+    stage_key: str = Field(primary_key=True, max_length=32)
+    currency: str = Field(primary_key=True, max_length=3)
+    deals: int
+    cents: int = Field(sa_type=sa.BigInteger)
+    weighted_cents: int = Field(sa_type=sa.BigInteger)

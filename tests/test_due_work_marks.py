@@ -44,6 +44,24 @@ def test_a_local_moment_in_any_zone_is_seen_by_the_tick_that_passes_it(
         assert not after.may_pass(moment)
 
 
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"]
+)
+def test_the_zones_where_a_moment_came_agree_with_the_local_clock(deps: Deps, zone: str) -> None:
+    # Across the clock changes of 2026 as well: each quarter hour of those days, as a tick
+    # window of 15 minutes, finds the zone exactly when the day's 02:30, 08:30 or 00:00 is in it.
+    for day in (date(2026, 3, 8), date(2026, 3, 29), date(2026, 4, 5), date(2026, 10, 4)):
+        for moment in ("00:00", "02:30", "08:30"):
+            instants = {at_local(day + timedelta(days=n), moment, zone) for n in (-1, 0, 1)}
+            start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) - timedelta(hours=14)
+            for step in range(0, 4 * 40):
+                covered_until = start + timedelta(minutes=15 * step, seconds=7)
+                now = covered_until + timedelta(minutes=15)
+                tick = tick_between(deps, covered_until, now)
+                expected = {zone} if any(covered_until < t <= now for t in instants) else set()
+                assert tick.zones_passing(moment, [zone]) == expected, (moment, now)
+
+
 def test_between_quarter_hours_no_local_moment_can_pass(deps: Deps) -> None:
     start = datetime(2026, 11, 25, 9, 0, 5, tzinfo=UTC)
     assert not tick_between(deps, start, start + timedelta(minutes=14)).may_pass("08:30")

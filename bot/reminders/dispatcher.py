@@ -119,15 +119,23 @@ class _Flight:
 
 
 def open_complaint(session: Session, customer_id: int) -> bool:
-    return (
+    return bool(open_complaints(session, [customer_id]))
+
+
+def open_complaints(session: Session, customer_ids: list[int]) -> set[int]:
+    """Which of the customers have a complaint not resolved yet."""
+    if not customer_ids:
+        return set()
+    return set(
         session.exec(
-            select(Ticket.id).where(
-                Ticket.customer_id == customer_id,
+            select(Ticket.customer_id)
+            .where(
+                col(Ticket.customer_id).in_(customer_ids),
                 Ticket.kind == TicketKind.COMPLAINT.value,
                 col(Ticket.status) != TicketStatus.RESOLVED.value,
             )
-        ).first()
-        is not None
+            .distinct()
+        )
     )
 
 

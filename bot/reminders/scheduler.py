@@ -19,8 +19,10 @@ import pkgutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlmodel import Session, col, select
 
@@ -28,7 +30,7 @@ from bot.metrics import LAST_TICK, TICK_SECONDS
 from bot.reminders import outbox
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.outbox import Buttons, Envelope
-from bot.reminders.timing import at_local, local_date
+from bot.reminders.timing import at_local, local_date, parse_time
 from models import Contact, OutboxMessage, ProducerMark, User
 
 logger = logging.getLogger("salesbot.scheduler")
@@ -86,6 +88,37 @@ class Tick:
             if first + timedelta(minutes=wait) <= self.now:
                 return True
         return False
+
+    def zones_passing(self, moment: str, zones: Iterable[str]) -> set[str] | None:
+        """The zones among ``zones`` where the local time of day ``moment`` came since
+        ``covered``; None (every zone, unrestricted) when there is no mark."""
+        if self.covered is None:
+            return None
+        if not self.may_pass(moment):
+            return set()
+        covered, clock = self.covered, parse_time(moment)
+        found = set()
+        for zone in set(zones):
+            tz = zone_info(zone)
+            first, last = covered.astimezone(tz).date(), self.now.astimezone(tz).date()
+            for day in (first, last) if first != last else (first,):
+                # As ``at_local``: a moment skipped by a spring-forward change comes an hour on.
+                instant = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+                if covered < instant <= self.now:
+                    found.add(zone)
+                    break
+        return found
+
+    def contact_zones_passing(self, moment: str) -> set[str] | None:
+        """The zones where ``moment`` came since ``covered`` (None: all), for contacts, whose
+        zones are not known in advance: any zone of the world."""
+        return self.zones_passing(moment, world_zones())
+
+    def staff_zones_passing(self, moment: str) -> set[str] | None:
+        """The zones of active staff where ``moment`` came since ``covered`` (None: all)."""
+        if not self.may_pass(moment):
+            return set() if self.covered is not None else None
+        return self.zones_passing(moment, {user.timezone for user in self.staff()})
 
     def render(self, language: str | None, template: str, **values: Any) -> str:
         return str(self.deps.renderer.message(language, template, **values))
@@ -232,6 +265,19 @@ class Tick:
 
 
 Producer = Callable[[Tick], None]
+
+
+@cache
+def world_zones() -> frozenset[str]:
+    """Every time zone a contact may be in."""
+    return frozenset(available_timezones())
+
+
+@cache
+def zone_info(name: str) -> ZoneInfo:
+    """The zone, held (``ZoneInfo`` keeps only a few recently used zones alive: looking at
+    every zone of the world each quarter hour would read their files again each time)."""
+    return ZoneInfo(name)
 
 
 def covered(mark: ProducerMark | None, now: datetime) -> datetime | None:

@@ -5,7 +5,7 @@ change of value recorded with who and when."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -369,14 +369,24 @@ class StaleTime:
 
 
 def stale_times(
-    session: Session, *, now: datetime, days: int, days_now: int, lapsed_after: datetime
+    session: Session,
+    *,
+    now: datetime,
+    days: int,
+    days_now: int,
+    lapsed_after: datetime,
+    owner_zones: Collection[str] | None = None,
 ) -> list[StaleTime]:
     """``stale_deals``' deals whose limit ran out after ``lapsed_after``, with only the columns
-    that decide when each is told (no customer looked up)."""
+    that decide when each is told (no customer looked up); ``owner_zones``: only the deals of
+    owners in those time zones."""
     found = _stale_where(session, now=now, days=days, days_now=days_now, lapsed_after=lapsed_after)
     if found is None:
         return []
     where, limits = found
+    if owner_zones is not None:
+        owners = select(User.id).where(col(User.timezone).in_(sorted(owner_zones)))
+        where = sa.and_(where, col(Deal.owner_id).in_(owners.scalar_subquery()))
     rows = session.execute(
         sa.select(
             col(Deal.id),

@@ -28,6 +28,7 @@ from models import (
     Customer,
     Deal,
     DealStageChange,
+    DealTotal,
     PipelineStage,
     Quote,
     QuoteStatus,
@@ -466,20 +467,29 @@ def _funnel(
     session: Session, actor: Actor, stages: dict[str, PipelineStage], currency: str
 ) -> list[FunnelRow]:
     """Open deals per open stage in pipeline order: count and value in ``currency``, and the
-    deals in other currencies with their totals. Counted and summed (in whole cents) by the
-    database, per stage and currency."""
+    deals in other currencies with their totals. Read from the totals the database keeps per
+    owner, stage and currency (``DealTotal``, whole cents): a few rows per person, however many
+    deals they hold."""
     counts: Counter[str] = Counter()
     values: dict[str, Decimal] = defaultdict(Decimal)
     other_counts: Counter[str] = Counter()
     other_values: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     open_keys = [key for key, stage in stages.items() if not (stage.is_won or stage.is_lost)]
-    # Whole cents, summed exactly on both databases (SQLite keeps money as REAL).
-    cents = func.sum(sa.cast(func.round(col(Deal.amount) * 100), sa.BigInteger))
     for stage_key, deal_currency, count, total in session.exec(
-        select(Deal.stage_key, Deal.currency, func.count(), cents)
-        .where(col(Deal.stage_key).in_(open_keys), owned_by_visible(actor, Deal.owner_id))
-        .group_by(col(Deal.stage_key), col(Deal.currency))
+        select(
+            DealTotal.stage_key,
+            DealTotal.currency,
+            func.sum(DealTotal.deals),
+            func.sum(DealTotal.cents),
+        )
+        .where(
+            col(DealTotal.stage_key).in_(open_keys),
+            owned_by_visible(actor, DealTotal.owner_id),
+        )
+        .group_by(col(DealTotal.stage_key), col(DealTotal.currency))
     ):
+        if not count:
+            continue
         amount = Decimal(int(total or 0)).scaleb(-2)
         if deal_currency == currency:
             counts[stage_key] += count

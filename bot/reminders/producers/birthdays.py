@@ -39,8 +39,36 @@ class Due:
 
 
 def produce(tick: Tick) -> None:
-    if not tick.may_pass("00:00", tick.settings.morning_brief_time):
-        return  # greetings are written from the start of the birthday, nudges at brief time
+    # A greeting is written from the start of the birthday in the contact's zone, a nudge at
+    # brief time in the owner's: between such moments there is nothing new to write.
+    greet_zones = tick.contact_zones_passing("00:00")
+    nudge_zones = tick.staff_zones_passing(tick.settings.morning_brief_time)
+    reachable = sa.and_(
+        col(Contact.telegram_chat_id).is_not(None),
+        col(Contact.opted_in),
+        col(Contact.unreachable_at).is_(None),
+    )
+    unreachable = sa.or_(
+        col(Contact.telegram_chat_id).is_(None),
+        ~col(Contact.opted_in),
+        col(Contact.unreachable_at).is_not(None),
+    )
+    contact_zone = sa.func.coalesce(col(Contact.timezone), tick.settings.default_timezone)
+    whom = []
+    if greet_zones is None or greet_zones:
+        whom.append(
+            reachable
+            if greet_zones is None
+            else sa.and_(reachable, contact_zone.in_(sorted(greet_zones)))
+        )
+    if nudge_zones is None or nudge_zones:
+        whom.append(
+            unreachable
+            if nudge_zones is None
+            else sa.and_(unreachable, col(User.timezone).in_(sorted(nudge_zones)))
+        )
+    if not whom:
+        return
     utc_today = tick.now.astimezone(UTC).date()
     # Local dates are within a day of UTC's; yesterday's birthdays count for a missed greeting.
     days = [utc_today + timedelta(days=offset) for offset in (-2, -1, 0, 1)]
@@ -60,7 +88,7 @@ def produce(tick: Tick) -> None:
         )
         .join(Customer, col(Contact.customer_id) == col(Customer.id))
         .join(User, col(Customer.owner_id) == col(User.id))
-        .where(care.birthday_on(days))
+        .where(care.birthday_on(days), sa.or_(*whom))
         .order_by(col(Contact.id))
     ).all()
     due: list[Due] = []

@@ -75,6 +75,8 @@ def funnel_chart(
 
 
 def produce(tick: Tick) -> None:
+    if not tick.may_pass(tick.settings.digest_time):
+        return  # digests fall due only at DIGEST_TIME (someone who joins later: the hourly look)
     readers = [user for user in tick.staff() if user.role in DIGESTED]
     tick.prefetch(f"{KIND}:{user.id}:{tick.today(user.timezone).isoformat()}" for user in readers)
     for user in readers:

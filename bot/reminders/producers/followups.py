@@ -42,18 +42,27 @@ def produce(tick: Tick) -> None:
     since = tick.since
     brief_time = tick.settings.morning_brief_time
     fresh = tick.fresh_since
-    if tick.may_pass(brief_time):
-        # A date alone falls due at brief time on its local date (stored as local midnight).
-        when = sa.and_(
-            col(Touch.follow_up_at) <= tick.now + timedelta(days=1),
-            col(Touch.follow_up_at) > fresh - timedelta(days=1),
+    # A date alone falls due at brief time on its local date (stored as local midnight) in the
+    # author's zone; one with a time at that time.
+    dated = sa.and_(
+        col(Touch.follow_up_at) <= tick.now + timedelta(days=1),
+        col(Touch.follow_up_at) > fresh - timedelta(days=1),
+    )
+    timed = sa.and_(
+        col(Touch.follow_up_at) <= tick.now,
+        col(Touch.follow_up_at) > fresh,
+        col(Touch.follow_up_has_time),
+    )
+    zones = tick.staff_zones_passing(brief_time)
+    if zones is None:  # no mark: the whole window
+        when = dated
+    elif zones:  # brief time came in some zones: their authors' dates, everyone's times
+        when = sa.or_(
+            timed,
+            sa.and_(dated, ~col(Touch.follow_up_has_time), col(User.timezone).in_(sorted(zones))),
         )
     else:  # between brief times only follow-ups with a time can fall due
-        when = sa.and_(
-            col(Touch.follow_up_at) <= tick.now,
-            col(Touch.follow_up_at) > fresh,
-            col(Touch.follow_up_has_time),
-        )
+        when = timed
     # First only what decides whether a reminder is due and its key (no rows as objects): most
     # of what falls in the window was written by an earlier tick.
     window = tick.session.execute(

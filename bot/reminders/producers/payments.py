@@ -18,13 +18,15 @@ The morning brief (``brief.py``) lists what is due and overdue as well."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from bot.reminders.dispatcher import LATE_NOTE_KINDS, open_complaint, validator
-from bot.reminders.scheduler import Tick
+from bot.reminders.dispatcher import LATE_NOTE_KINDS, open_complaint, open_complaints, validator
+from bot.reminders.scheduler import KEYS_PER_STATEMENT, Tick
 from bot.reminders.timing import at_local
 from bot.services import orders
 from bot.services.orders import OpenInstalment
@@ -52,16 +54,26 @@ NOTE_INTERVAL = timedelta(days=7)  # at most one payment note per contact in thi
 
 
 def produce(tick: Tick) -> None:
-    if not tick.may_pass(tick.settings.morning_brief_time, NOTE_TIME):
-        return  # reminders fall due at brief time (staff) and notes at NOTE_TIME (contacts)
+    # Reminders fall due at brief time in the staff member's zone, notes at NOTE_TIME in the
+    # contact's: between such moments there is nothing new to write.
+    for_staff = tick.staff_zones_passing(tick.settings.morning_brief_time) != set()
+    note_zones = tick.contact_zones_passing(NOTE_TIME)
+    for_contacts = note_zones != set()
+    if not (for_staff or for_contacts):
+        return
     catch_up = timedelta(hours=tick.settings.catch_up_hours)
     utc_today = tick.now.date()
     window = timedelta(days=max(OWNER_OFFSETS) + 2) + catch_up
     due = orders.open_instalments(
         tick.session,
-        due_from=utc_today - timedelta(days=window.days + 1),
-        due_until=utc_today + timedelta(days=-min(OWNER_OFFSETS) + 1),
+        due_from=utc_today
+        - (timedelta(days=window.days + 1) if for_staff else timedelta(days=max(NOTE_OFFSETS) + 1)),
+        due_until=utc_today + timedelta(days=-min(OWNER_OFFSETS) + 1 if for_staff else 1),
     )
+    if for_contacts:
+        _note_all(tick, due, note_zones)
+    if not for_staff:
+        return
     staff = tick.staff()
     since = tick.now - catch_up
     # The outbox keys of every reminder due now, looked up together before any is written.
@@ -88,7 +100,6 @@ def produce(tick: Tick) -> None:
             _remind_owner(tick, item, owner, since=since)
         for manager in _team_managers(staff, owner):
             _escalate(tick, item, owner, manager, since=since)
-        _note_contacts(tick, item)
 
 
 def _team_managers(staff: list[User], owner: User) -> list[User]:
@@ -163,22 +174,42 @@ def _escalate(
     )
 
 
-def _note_contacts(tick: Tick, item: OpenInstalment) -> None:
-    session = tick.session
-    if not _note_day_near(item.due_date, tick.now):
-        return
-    contacts = session.exec(
-        select(Contact)
-        .where(
-            Contact.customer_id == item.customer_id,
-            col(Contact.telegram_chat_id).is_not(None),
-            col(Contact.opted_in),
-            col(Contact.unreachable_at).is_(None),
+def _note_all(tick: Tick, due: list[OpenInstalment], zones: set[str] | None) -> None:
+    """The notes to the contacts (in ``zones``, None: any) of every instalment near a note day,
+    their contacts and open complaints looked up for all of them at once."""
+    in_zones = (
+        sa.true()
+        if zones is None
+        else sa.func.coalesce(col(Contact.timezone), tick.settings.default_timezone).in_(
+            sorted(zones)
         )
-        .order_by(col(Contact.id))
-    ).all()
-    if not contacts or open_complaint(session, item.customer_id):
-        return
+    )
+    near = [item for item in due if _note_day_near(item.due_date, tick.now)]
+    customer_ids = sorted({item.customer_id for item in near})
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    complaints: set[int] = set()
+    for start in range(0, len(customer_ids), KEYS_PER_STATEMENT):
+        chunk = customer_ids[start : start + KEYS_PER_STATEMENT]
+        for contact in tick.session.exec(
+            select(Contact)
+            .where(
+                col(Contact.customer_id).in_(chunk),
+                col(Contact.telegram_chat_id).is_not(None),
+                col(Contact.opted_in),
+                col(Contact.unreachable_at).is_(None),
+                in_zones,
+            )
+            .order_by(col(Contact.id))
+        ):
+            contacts[contact.customer_id].append(contact)
+        complaints.update(open_complaints(tick.session, [c for c in chunk if c in contacts]))
+    for item in near:
+        if contacts.get(item.customer_id) and item.customer_id not in complaints:
+            _note_contacts(tick, item, contacts[item.customer_id])
+
+
+def _note_contacts(tick: Tick, item: OpenInstalment, contacts: list[Contact]) -> None:
+    session = tick.session
     customer = session.get(Customer, item.customer_id)
     rep = tick.user(customer.owner_id) if customer is not None else None
     for contact in contacts:

@@ -19,8 +19,8 @@ WARN_DAYS = 3
 
 
 def produce(tick: Tick) -> None:
-    if not tick.may_pass(tick.settings.morning_brief_time):
-        return  # warnings fall due only at brief time
+    if tick.staff_zones_passing(tick.settings.morning_brief_time) == set():
+        return  # warnings fall due only at brief time in their owner's zone
     session = tick.session
     utc_today = tick.now.date()
     rows = session.exec(

@@ -38,8 +38,10 @@ def alert_at(tick: Tick, item: StaleDeal | StaleTime, zone: str) -> datetime:
 
 def produce(tick: Tick) -> None:
     settings = tick.settings
-    if not tick.may_pass(settings.morning_brief_time):
-        return  # alerts fall due only at brief time
+    # Alerts fall due only at brief time in their owner's zone: once a day for each zone.
+    zones = tick.staff_zones_passing(settings.morning_brief_time)
+    if zones is not None and not zones:
+        return
     since = tick.since
     # An alert is due at the first brief time after the limit ran out, within a day (and a
     # daylight-saving hour) of it in any zone: deals whose limit ran out before that can't be
@@ -52,6 +54,7 @@ def produce(tick: Tick) -> None:
         days=settings.stale_deal_days,
         days_now=settings.stale_deal_days_now,
         lapsed_after=tick.fresh_since - timedelta(days=1, hours=2),
+        owner_zones=zones,
     )
     due_at: dict[str, datetime] = {}
     for quiet in window:
