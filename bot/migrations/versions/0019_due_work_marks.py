@@ -25,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# The open deals' totals per owner, stage and currency, kept by the database itself (every
+# The deals' totals per owner, stage and currency, kept by the database itself (every
 # INSERT, UPDATE and DELETE of a deal, through the ORM or not), so a funnel sums a few hundred
 # rows instead of every open deal. Money in whole cents; weighted by the deal's probability, each
 # deal's weighted cents rounded half up in integers (no floating point on SQLite).
@@ -72,38 +72,63 @@ SQLITE_TRIGGERS = (
     END
     """,
 )
+# On PostgreSQL once per statement, from its transition tables: a bulk INSERT, UPDATE or DELETE
+# of thousands of deals changes each total once, not once per deal.
+_SUMS = """COUNT(*) AS deals,
+           SUM(ROUND({t}.amount * 100)::bigint) AS cents,
+           SUM((ROUND({t}.amount * 100)::bigint * {t}.probability + 50) / 100) AS weighted"""
+_CHANGED = """o.id = n.id AND (o.owner_id, o.stage_key, o.currency, o.amount, o.probability)
+        IS DISTINCT FROM (n.owner_id, n.stage_key, n.currency, n.amount, n.probability)"""
+_ADD = """
+    INSERT INTO deal_total (owner_id, stage_key, currency, deals, cents, weighted_cents)
+    SELECT n.owner_id, n.stage_key, n.currency, {sums} FROM {source}
+    GROUP BY n.owner_id, n.stage_key, n.currency
+    ON CONFLICT (owner_id, stage_key, currency) DO UPDATE SET
+        deals = deal_total.deals + EXCLUDED.deals,
+        cents = deal_total.cents + EXCLUDED.cents,
+        weighted_cents = deal_total.weighted_cents + EXCLUDED.weighted_cents;
+"""
+_REMOVE = """
+    UPDATE deal_total AS t SET
+        deals = t.deals - g.deals,
+        cents = t.cents - g.cents,
+        weighted_cents = t.weighted_cents - g.weighted
+    FROM (SELECT o.owner_id, o.stage_key, o.currency, {sums} FROM {source}
+          GROUP BY o.owner_id, o.stage_key, o.currency) AS g
+    WHERE t.owner_id = g.owner_id AND t.stage_key = g.stage_key AND t.currency = g.currency;
+"""
+
+
+def _function(name: str, body: str) -> str:
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}\n    RETURN NULL;\nEND\n$$"
+    )
+
+
 POSTGRESQL_TRIGGERS = (
-    """
-    CREATE FUNCTION deal_total_keep() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            UPDATE deal_total SET
-                deals = deals - 1,
-                cents = cents - ROUND(OLD.amount * 100)::bigint,
-                weighted_cents = weighted_cents
-                    - (ROUND(OLD.amount * 100)::bigint * OLD.probability + 50) / 100
-            WHERE owner_id = OLD.owner_id AND stage_key = OLD.stage_key
-                AND currency = OLD.currency;
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            INSERT INTO deal_total (owner_id, stage_key, currency, deals, cents, weighted_cents)
-            VALUES (NEW.owner_id, NEW.stage_key, NEW.currency, 1,
-                    ROUND(NEW.amount * 100)::bigint,
-                    (ROUND(NEW.amount * 100)::bigint * NEW.probability + 50) / 100)
-            ON CONFLICT (owner_id, stage_key, currency) DO UPDATE SET
-                deals = deal_total.deals + EXCLUDED.deals,
-                cents = deal_total.cents + EXCLUDED.cents,
-                weighted_cents = deal_total.weighted_cents + EXCLUDED.weighted_cents;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER deal_total_keep
-    AFTER INSERT OR DELETE OR UPDATE OF owner_id, stage_key, currency, amount, probability
-    ON deal FOR EACH ROW EXECUTE FUNCTION deal_total_keep()
-    """,
+    _function("deal_total_added", _ADD.format(sums=_SUMS.format(t="n"), source="new_rows AS n")),
+    _function(
+        "deal_total_removed", _REMOVE.format(sums=_SUMS.format(t="o"), source="old_rows AS o")
+    ),
+    _function(
+        "deal_total_changed",
+        _REMOVE.format(
+            sums=_SUMS.format(t="o"),
+            source=f"old_rows AS o JOIN new_rows AS n ON {_CHANGED}",
+        )
+        + _ADD.format(
+            sums=_SUMS.format(t="n"),
+            source=f"new_rows AS n JOIN old_rows AS o ON {_CHANGED}",
+        ),
+    ),
+    """CREATE TRIGGER deal_total_insert AFTER INSERT ON deal
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION deal_total_added()""",
+    """CREATE TRIGGER deal_total_delete AFTER DELETE ON deal
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION deal_total_removed()""",
+    """CREATE TRIGGER deal_total_update AFTER UPDATE ON deal
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION deal_total_changed()""",
 )
 BACKFILL = """
     INSERT INTO deal_total (owner_id, stage_key, currency, deals, cents, weighted_cents)
@@ -139,11 +164,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER deal_total_keep ON deal")
-        op.execute("DROP FUNCTION deal_total_keep()")
-    else:
-        for name in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER deal_total_{name}")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name in ("insert", "delete", "update"):
+        op.execute(f"DROP TRIGGER deal_total_{name}" + (" ON deal" if postgres else ""))
+    if postgres:
+        for name in ("added", "removed", "changed"):
+            op.execute(f"DROP FUNCTION deal_total_{name}()")
     op.drop_table("deal_total")
     op.drop_table("producer_mark")
