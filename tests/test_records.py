@@ -151,6 +151,7 @@ async def test_contacts_are_edited_and_added_with_birthdays_as_people_type_them(
         "🌐 Language",
         "🕘 Time zone",
         "◀ Customer",
+        "📜 History",
     ]
     await bot.press(team.tom, "🎂 Birthday")
     for nonsense in ("soon", "31 Feb", "2099-05-12", "13/13", "1985-02-29"):

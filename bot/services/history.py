@@ -237,12 +237,19 @@ def _old_and_new(state: Any, key: str) -> tuple[Any, Any, bool]:
 
 
 def _field_changes(plan: _Plan, state: Any) -> list[tuple[str, str | None, str | None]]:
+    # Only the attributes set since the last flush can have changed (the state keeps their
+    # loaded values aside): a visit that touches only ``updated_at`` costs one set lookup.
+    touched = state.committed_state.keys()
     changes = []
     for key in plan.columns:
+        if key not in touched:
+            continue
         old, new, changed = _old_and_new(state, key)
         if changed and encode(old) != encode(new):
             changes.append((key, encode(old), encode(new)))
     for name, composite in plan.composites.items():
+        if touched.isdisjoint(composite.parts):
+            continue
         pairs = [_old_and_new(state, part) for part in composite.parts]
         if any(changed for _, _, changed in pairs):
             old_text = composite.text(*(old for old, _, _ in pairs))
