@@ -41,6 +41,7 @@ async def history_page(update: Update, context: BotContext) -> None:
             record_id,
             page_number,
             default_currency=deps.settings.default_currency,
+            today=context.local_today(),
         )
     pages: list[Button] = []
     if page.page > 0:

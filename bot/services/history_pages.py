@@ -27,6 +27,7 @@ from models import ChangeEntry, Contact, Role, Team, User
 from models.base import UTCDateTime
 
 PER_PAGE = 8
+SNAPSHOT_FIELDS = 8  # of a created or deleted record, the first ones (a page stays one message)
 # The kinds whose cards have a History button, by the short name their buttons carry.
 CARD_KINDS = {"cus": "customer", "ct": "contact", "deal": "deal", "q": "quote", "ord": "order"}
 CARD_KINDS["usr"] = "user"
@@ -100,7 +101,13 @@ class _Record:
 
 
 def _card(
-    session: Session, actor: Actor, kind: str, record_id: int, *, default_currency: str
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: int,
+    *,
+    default_currency: str,
+    today: date,
 ) -> _Record:
     """The record, checked as its card checks it (NotFound for anyone else's or missing)."""
     if kind == "customer":
@@ -115,7 +122,7 @@ def _card(
         quote = quotes.quote_view(session, actor, record_id)
         return _Record(quote.number or f"#{record_id}", quote.currency)
     if kind == "order":
-        order = orders.order_view(session, actor, record_id, today=date(2000, 1, 1))
+        order = orders.order_view(session, actor, record_id, today=today)
         return _Record(order.number, order.currency)
     if kind == "user" and actor.role == Role.ADMIN:
         user = session.get(User, record_id)
@@ -197,10 +204,11 @@ def record_history(
     page: int = 0,
     *,
     default_currency: str,
+    today: date,
 ) -> HistoryPage:
     """Page ``page`` (newest first) of the changes to a record the person may see, with its
     contacts' (a customer) or its instalments' and payments' (an order)."""
-    record = _card(session, actor, kind, record_id, default_currency=default_currency)
+    record = _card(session, actor, kind, record_id, default_currency=default_currency, today=today)
     page = max(page, 0)
     rows, has_more = _rows(session, kind, str(record_id), page)
     values_by_row = [_values(row) for row in rows]
@@ -263,7 +271,7 @@ def record_history(
                 field=row.field,
                 old=typed(changed, row.old_value) if changed else None,
                 new=typed(changed, row.new_value) if changed else None,
-                values=[(field, typed(field, text)) for field, text in values],
+                values=[(field, typed(field, text)) for field, text in values[:SNAPSHOT_FIELDS]],
                 author_name=author,
                 by_contact=by_contact,
             )
