@@ -35,6 +35,7 @@ class Deps:
     documents: Documents = field(init=False)
 
     def __post_init__(self) -> None:
+        self.db.clock = self.clock  # the change history's time stamps
         self.documents = Documents(self.renderer, find_cjk_font(self.settings.pdf_font))
 
     def now(self) -> datetime:

@@ -1,14 +1,16 @@
 """The database: engine set-up (SQLite pragmas), migrations at start-up, and unit of work.
 
 Every change goes through ``Database.session()``: one short transaction, committed when the block
-ends without an error and rolled back otherwise.
+ends without an error and rolled back otherwise; its changes are recorded in the change history
+(``bot.services.history``) stamped by the database's clock.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+
+from bot.services.history import use_clock
+from models import utcnow
 
 if TYPE_CHECKING:  # Alembic is imported only when there is something to migrate
     from alembic.config import Config
@@ -99,10 +104,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
+        self.clock: Callable[[], datetime] = utcnow  # the application's, set by ``Deps``
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
+            use_clock(session, self.clock)
             try:
                 yield session
                 session.commit()

@@ -2,7 +2,8 @@
 
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
-from models.customers import Contact, ContactLink, Customer, RecordChange
+from models.customers import Contact, ContactLink, Customer
+from models.history import ChangeEntry
 from models.orders import Instalment, Payment, SalesOrder
 from models.outbox import CareCampaign, OutboxMessage, OutboxState, ProducerMark
 from models.people import Invite, Role, Team, User
@@ -26,6 +27,7 @@ from models.service import Ticket, TicketKind, TicketStatus
 __all__ = [
     "Attachment",
     "CareCampaign",
+    "ChangeEntry",
     "Contact",
     "ContactLink",
     "ConversationState",
@@ -46,7 +48,6 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "QuoteStatus",
-    "RecordChange",
     "Role",
     "SalesOrder",
     "ScratchData",

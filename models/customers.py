@@ -139,20 +139,3 @@ class ContactLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class RecordChange(SQLModel, table=True):
-    """One change to a customer's or a contact's facts: which field, old → new, by whom
-    (a person of the company, or the contact themselves) and when; shown on the timeline."""
-
-    __tablename__ = "record_change"
-
-    id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
-    contact_id: int | None = Field(default=None, foreign_key="contact.id")
-    field: str = Field(max_length=32)  # "name", "phone", …, or "contact_added"
-    old_value: str | None = Field(default=None, sa_type=sa.Text)
-    new_value: str | None = Field(default=None, sa_type=sa.Text)
-    changed_by_id: int | None = Field(default=None, foreign_key="user.id")
-    changed_by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
-    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -397,7 +397,7 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     assert (
         admin.last().text == "王伟\n角色：销售代表\n团队：华东区\n时区：Asia/Shanghai\n状态：正常"
     )
-    assert admin.last().button_texts() == ["停用", "◀ 返回列表"]
+    assert admin.last().button_texts() == ["停用", "◀ 返回列表", "📜 修改记录"]
     await bot.press(admin, "停用")
     assert "状态：已停用：只会收到邀请提示" in admin.last().text
     assert texts(await bot.send(wang, "/help")).startswith("你好！我是销售团队的助手")
@@ -546,7 +546,14 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
     )
     assert "联系人\n• 李娜 · +86 21 5555 0101" in card.text
     assert "下次跟进：无" in card.text and card.text.endswith("还没有拜访或电话记录。")
-    assert card.button_texts() == ["📝 记拜访", "💼 新商机", "🕘 动态", "🔗 绑定联系人", "✏️ 修改"]
+    assert card.button_texts() == [
+        "📝 记拜访",
+        "💼 新商机",
+        "🕘 动态",
+        "🔗 绑定联系人",
+        "✏️ 修改",
+        "📜 修改记录",
+    ]
 
     # /newcustomer, nonsense re-asked; then a duplicate offered instead.
     assert texts(await bot.send(wang, "/newcustomer")).startswith("新客户的名称是？")
@@ -604,6 +611,7 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
         "🌐 语言",
         "🕘 时区",
         "◀ 返回客户",
+        "📜 修改记录",
     ]
     await bot.press(wang, "🎂 生日")
     assert texts(await bot.send(wang, "下辈子")).startswith("没能识别这个生日。")
@@ -1026,7 +1034,7 @@ async def test_from_a_quote_to_cash_with_the_customers_contact_in_chinese(
     assert pdf.text == (
         f"🧾 报价单 Q-2026-00002，客户 {HONGDA}：¥7,500.00，有效期至 2026年12月25日。"
     )
-    assert pdf.button_texts() == ["📤 发送给 李娜"]
+    assert pdf.button_texts() == ["📤 发送给 李娜", "📜 修改记录"]
     printed = PdfReader(io.BytesIO(pdf.document or b"")).pages[0].extract_text()
     assert "报价单 Q-2026-00002" in printed and "合计：¥7,500.00" in printed
     assert "Quotation" not in printed

@@ -38,7 +38,7 @@ async def test_from_deal_to_cash(bot: LocalBot, emulator: BotAPIEmulator, db: Da
     with db.session() as session:
         quote = session.exec(select(Quote)).one()
     assert pdf.kind == "document" and pdf.filename == f"{quote.number}.pdf"
-    assert pdf.button_texts() == ["📤 Send to Li Na"]
+    assert pdf.button_texts() == ["📤 Send to Li Na", "📜 History"]
 
     # Sent to the contact, who accepts: the rep is told and the deal moves on.
     await bot.press(team.tom, "📤 Send to Li Na", pdf)

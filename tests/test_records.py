@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
-from models import Contact, Customer, RecordChange
+from models import ChangeEntry, Contact, Customer
 from tests.conftest import FakeClock
 from tests.flows import add_customer, link_contact, sales_team, texts
 
@@ -29,9 +29,19 @@ def contact_named(db: Database, name: str) -> Contact:
         return session.exec(select(Contact).where(Contact.name == name)).one()
 
 
-def changes(db: Database) -> list[RecordChange]:
+def changes(db: Database) -> list[ChangeEntry]:
+    """The edits of customers' and contacts' facts in the change history, oldest first."""
     with db.session() as session:
-        return list(session.exec(select(RecordChange).order_by(RecordChange.id)))  # type: ignore[arg-type]
+        return list(
+            session.exec(
+                select(ChangeEntry)
+                .where(
+                    ChangeEntry.action == "update",
+                    col(ChangeEntry.record_kind).in_(("customer", "contact")),
+                )
+                .order_by(col(ChangeEntry.id))
+            )
+        )
 
 
 async def test_the_rep_edits_a_customers_facts_from_the_card(
@@ -141,6 +151,7 @@ async def test_contacts_are_edited_and_added_with_birthdays_as_people_type_them(
         "🌐 Language",
         "🕘 Time zone",
         "◀ Customer",
+        "📜 History",
     ]
     await bot.press(team.tom, "🎂 Birthday")
     for nonsense in ("soon", "31 Feb", "2099-05-12", "13/13", "1985-02-29"):

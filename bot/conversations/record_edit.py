@@ -20,6 +20,7 @@ from bot.conversations.common import (
     pick_with_buttons,
 )
 from bot.handlers.customers import send_card
+from bot.handlers.history import history_button
 from bot.handlers.replies import (
     Button,
     callback_parts,
@@ -93,7 +94,10 @@ async def contact_menu(update: Update, context: BotContext) -> int:
         fields[0:2],
         fields[2:4],
         fields[4:6],
-        [(label(update, context, "back_to_card"), f"cus:open:{facts.customer_id}")],
+        [
+            (label(update, context, "back_to_card"), f"cus:open:{facts.customer_id}"),
+            history_button(update, context, "ct", contact_id),
+        ],
     ]
     await show(update, context, "records/contact_menu", markup=keyboard(rows), facts=facts)
     return END

@@ -42,7 +42,18 @@ from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import media_offer_handler, undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
+from bot.handlers import (
+    basics,
+    customers,
+    deals,
+    gate,
+    history,
+    orders,
+    quotes,
+    tickets,
+    today,
+    users,
+)
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.digest import send_digest
 from bot.handlers.outbox import show_outbox
@@ -93,6 +104,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(customers.list_customers, pattern=r"^cus:page:\d+$"),
             CallbackQueryHandler(customers.open_card, pattern=r"^cus:open:\d+$"),
             CallbackQueryHandler(customers.timeline_page, pattern=r"^tl:\d+:\d+$"),
+            CallbackQueryHandler(
+                history.history_page, pattern=r"^hist:(cus|ct|deal|q|ord|usr):\d+:\d+$"
+            ),
             CallbackQueryHandler(deals.open_deal, pattern=r"^deal:open:\d+$"),
             CallbackQueryHandler(deals.move, pattern=r"^deal:mv:\d+:\w+$"),
             CallbackQueryHandler(deals.ask_lost_reason, pattern=r"^deal:lost:\d+$"),

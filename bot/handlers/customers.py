@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.conversations.pick import customer_buttons, show_search_results
+from bot.handlers.history import history_button
 from bot.handlers.replies import (
     callback_parts,
     int_part,
@@ -67,6 +68,7 @@ def card_buttons(
     ]
     if customers.may_set_terms(context.me):
         rows[-1].append((label(update, context, "terms"), f"trm:{customer_id}"))
+    rows[-1].append(history_button(update, context, "cus", customer_id))
     return rows
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers.history import history_button
 from bot.handlers.replies import (
     callback_parts,
     int_part,
@@ -44,7 +45,12 @@ def _stage_rows(
             else (label(update, context, "create_order"), f"ord:new:{deal.deal_id}")
         )
         rows.insert(0, [order_button])
-    rows.append([(label(update, context, "open_customer"), f"cus:open:{deal.customer_id}")])
+    rows.append(
+        [
+            (label(update, context, "open_customer"), f"cus:open:{deal.customer_id}"),
+            history_button(update, context, "deal", deal.deal_id),
+        ]
+    )
     return rows
 
 

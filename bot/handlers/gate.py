@@ -11,7 +11,7 @@ from bot.handlers import contacts as contact_handlers
 from bot.handlers.basics import on_error
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, profile_of, reply
-from bot.services import contacts, people
+from bot.services import contacts, history, people
 from bot.services.actor_cache import actor_cache
 
 
@@ -60,6 +60,8 @@ async def _identify(update: Update, context: BotContext) -> None:
         if actor is not None:
             known.put(profile, actor)
     context.actor = actor
+    # Every change this update makes is recorded under this person (the system for strangers).
+    history.act_as(actor.user_id if actor is not None else None)
     if actor is not None:
         if changed:
             await publish_menu(context, actor.telegram_id, actor.role, actor.language)
@@ -67,6 +69,7 @@ async def _identify(update: Update, context: BotContext) -> None:
     with deps.db.session() as session:
         person = contacts.contact_by_chat(session, profile.telegram_id)
     if person is not None:
+        history.act_as(contact_id=person.contact_id)
         context.contact_language = person.language
         await contact_handlers.dispatch(update, context, person)
         raise ApplicationHandlerStop

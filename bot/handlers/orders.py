@@ -7,6 +7,7 @@ from decimal import Decimal
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers.history import history_button
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
 from bot.services import orders
 from bot.services.errors import NotFound
@@ -27,7 +28,12 @@ async def send_order_card(
         rows.append([(label(update, context, "mark_delivered"), f"ord:dlv:{order_id}")])
     if order.due > 0:
         rows.append([(label(update, context, "log_payment"), f"pay:ord:{order_id}")])
-    rows.append([(label(update, context, "open_customer"), f"cus:open:{order.customer_id}")])
+    rows.append(
+        [
+            (label(update, context, "open_customer"), f"cus:open:{order.customer_id}"),
+            history_button(update, context, "ord", order_id),
+        ]
+    )
     await (show if edit else reply)(
         update,
         context,

@@ -67,11 +67,12 @@ async def send_quote_document(context: BotContext, decision: quotes.Decision) ->
         ]
         for person in people
     ]
+    buttons.append([(deps.renderer.label(language, "history"), f"hist:q:{view.quote_id}:0")])
     await context.bot.send_document(
         decision.owner_telegram_id,
         InputFile(quote_pdf(context, view, language), filename=f"{view.number}.pdf"),
         caption=deps.renderer.message(language, "quotes/document_caption", quote=view),
-        reply_markup=keyboard(buttons) if buttons else None,
+        reply_markup=keyboard(buttons),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers.history import history_button
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, pager, show
 from bot.services import people
@@ -51,5 +52,11 @@ async def user_card(update: Update, context: BotContext) -> None:
         if user.is_active
         else (label(update, context, "reactivate"), f"usr:on:{user.user_id}:{back_page}")
     )
-    rows = [[toggle], [(label(update, context, "back"), f"usr:page:{back_page}")]]
+    rows = [
+        [toggle],
+        [
+            (label(update, context, "back"), f"usr:page:{back_page}"),
+            history_button(update, context, "usr", user.user_id),
+        ],
+    ]
     await show(update, context, "users/card", markup=keyboard(rows), user=user)

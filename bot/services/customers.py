@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from bot.parsing.search_forms import QueryForms, query_forms, search_key
 from bot.services.errors import NotAllowed, NotFound, ServiceError
+from bot.services.history import birthday_text
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
-from bot.services.records import birthday_text, set_customer_name
+from bot.services.records import set_customer_name
 from bot.services.visibility import customers_visible_to, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 from models.customers import SEARCH_FTS_TABLE, phone_digits, search_chars

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, case, or_, update
 from sqlmodel import Session, col, select
 
+from bot.services import history
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible, visible_customer
@@ -440,6 +441,7 @@ def log_payment(
     order = _visible_order(session, actor, order_id)
     if amount <= 0 or amount != amount.quantize(CENT):
         raise AmountInvalid(currency=order.currency)
+    paid_before = order.paid_total
     applied = session.execute(
         update(SalesOrder)
         .where(
@@ -453,6 +455,8 @@ def log_payment(
         raise Overpayment(
             due=order.total - order.paid_total, amount=amount, currency=order.currency
         )
+    session.refresh(order, ["paid_total"])
+    history.record_update(session, order, {"paid_total": paid_before}, now=now)  # not flushed
     payment = Payment(
         order_id=order_id,
         amount=amount,

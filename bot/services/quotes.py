@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.services import history
 from bot.services.deals import ValueChange, advance_to, set_value_from_quote
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
@@ -508,6 +509,7 @@ def decide(
         values["manager_approved_at"] = now  # the manager's step, on the timeline of its own
     if not approve:
         values["reject_reason"] = (reason or "").strip()[:1000] or None
+    before = history.columns_of(quote)
     won = session.execute(
         update(Quote)
         .where(col(Quote.id) == quote_id, col(Quote.status) == expected)
@@ -517,6 +519,7 @@ def decide(
         session.refresh(quote)
         raise AlreadyDecided(by=_decider_name(session, quote))
     session.refresh(quote)
+    history.record_update(session, quote, before, now=now)  # an UPDATE passes the flush hook
     owner = session.get(User, quote.owner_id)
     assert owner is not None
     notify: list[User] = []
@@ -606,6 +609,7 @@ def answer_quote(
     quote = session.get(Quote, quote_id)
     if quote is None or quote.sent_to_contact_id != contact_id:
         raise NotFound()
+    before = history.columns_of(quote)
     answered = session.execute(
         update(Quote)
         .where(col(Quote.id) == quote_id, col(Quote.customer_answer).is_(None))
@@ -614,6 +618,7 @@ def answer_quote(
     if answered.rowcount != 1:  # type: ignore[attr-defined]
         raise QuoteNotSendable(reason="answered")
     session.refresh(quote)
+    history.record_update(session, quote, before, now=now)
     owner = session.get(User, quote.owner_id)
     contact = session.get(Contact, contact_id)
     assert owner is not None and contact is not None and quote.number is not None

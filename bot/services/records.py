@@ -4,18 +4,22 @@ timeline. A linked contact may give their own birthday. Values come in as people
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from bot.parsing.birthdays import parse_birthday
 from bot.parsing.search_forms import name_forms
+from bot.services import history
 from bot.services.errors import NotFound, ServiceError
+from bot.services.history import birthday_text
 from bot.services.people import Actor, find_timezone
 from bot.services.visibility import visible_customer
-from models import Contact, Customer, RecordChange, Timeframe, User
+from models import ChangeEntry, Contact, Customer, Timeframe, User
 
 CUSTOMER_FIELDS = ("name", "phone", "address", "industry", "tier", "timeframe")
 CONTACT_FIELDS = ("name", "title", "phone", "birthday", "language", "timezone")
@@ -52,13 +56,6 @@ def looks_like_phone(text: str) -> bool:
     return bool(PHONE_SHAPE.match(text)) and sum(ch.isdigit() for ch in text) >= 5
 
 
-def birthday_text(month: int | None, day: int | None, year: int | None) -> str | None:
-    """A birthday as stored on the timeline: ``1985-05-12``, or ``--05-12`` without a year."""
-    if month is None or day is None:
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
-
-
 def _clean(field: str, text: str | None, *, required: bool, this_year: int) -> str | None:
     """The value to store for ``field`` from what was typed (or the button's value); None
     clears it. Raises ValueInvalid for anything that does not fit."""
@@ -92,32 +89,6 @@ def _clean(field: str, text: str | None, *, required: bool, this_year: int) -> s
     return flat
 
 
-def _record(
-    session: Session,
-    customer_id: int,
-    contact_id: int | None,
-    field: str,
-    old: str | None,
-    new: str | None,
-    *,
-    user_id: int | None = None,
-    by_contact_id: int | None = None,
-    now: datetime,
-) -> None:
-    session.add(
-        RecordChange(
-            customer_id=customer_id,
-            contact_id=contact_id,
-            field=field,
-            old_value=old,
-            new_value=new,
-            changed_by_id=user_id,
-            changed_by_contact_id=by_contact_id,
-            changed_at=now,
-        )
-    )
-
-
 def set_customer_name(customer: Customer, name: str) -> None:
     """Give ``customer`` its name and the forms search finds it by (pinyin, initials,
     Simplified): every place that writes a customer's name goes through here."""
@@ -138,14 +109,14 @@ def edit_customer(
     new = _clean(field, text, required=field == "name", this_year=now.year)
     old = getattr(customer, field)
     if new != old:
+        history.acting(session, actor.user_id)
         if field == "name":
             assert new is not None  # required
             set_customer_name(customer, new)
         else:
             setattr(customer, field, new)
         customer.updated_at = now
-        _record(session, customer_id, None, field, old, new, user_id=actor.user_id, now=now)
-        session.flush()
+        session.flush()  # the change history records it (bot.services.history)
     return Change(customer_id, None, customer.name, field, old, new)
 
 
@@ -192,20 +163,10 @@ def _change_contact(
     new = _clean(field, text, required=field == "name", this_year=now.year)
     old = _contact_value(contact, field)
     if new != old:
+        history.acting(session, user_id, contact_id=by_contact_id)
         _set_contact_value(contact, field, new)
         contact.updated_at = now
-        _record(
-            session,
-            contact.customer_id,
-            contact.id,
-            field,
-            old,
-            new,
-            user_id=user_id,
-            by_contact_id=by_contact_id,
-            now=now,
-        )
-        session.flush()
+        session.flush()  # the change history records it under the update's author
     return Change(contact.customer_id, contact.id, contact.name, field, old, new)
 
 
@@ -262,23 +223,14 @@ def add_contact(
         field: check_contact_value(field, getattr(draft, field), now=now)
         for field in ("name", "title", "phone", "birthday")
     }
+    history.acting(session, actor.user_id)
     contact = Contact(customer_id=customer_id, name=values["name"] or "", created_at=now)
     contact.updated_at = now
     for field, value in values.items():
         _set_contact_value(contact, field, value)
     session.add(contact)
     session.flush()
-    assert contact.id is not None
-    _record(
-        session,
-        customer_id,
-        contact.id,
-        "contact_added",
-        None,
-        contact.name,
-        user_id=actor.user_id,
-        now=now,
-    )
+    assert contact.id is not None  # its creation is in the change history
     customer.updated_at = now
     session.flush()
     return Change(customer_id, contact.id, customer.name, "contact_added", None, contact.name)
@@ -328,12 +280,35 @@ class ChangeLine:
 
 
 def changes_of(session: Session, customer_id: int, limit: int) -> list[ChangeLine]:
-    """The newest ``limit`` changes to a customer and its contacts (the caller checked that the
-    person may see the customer)."""
+    """The newest ``limit`` edits of a customer's and its contacts' facts, and the contacts
+    added, from the change history (the caller checked that the person may see the
+    customer)."""
+    key = str(customer_id)
     rows = session.exec(
-        select(RecordChange)
-        .where(RecordChange.customer_id == customer_id)
-        .order_by(col(RecordChange.changed_at).desc(), col(RecordChange.id).desc())
+        select(ChangeEntry)
+        .where(
+            or_(
+                and_(
+                    col(ChangeEntry.record_kind) == "customer",
+                    col(ChangeEntry.record_id) == key,
+                    col(ChangeEntry.action) == "update",
+                    col(ChangeEntry.field).in_(CUSTOMER_FIELDS),
+                ),
+                and_(
+                    col(ChangeEntry.parent_kind) == "customer",
+                    col(ChangeEntry.parent_id) == key,
+                    col(ChangeEntry.record_kind) == "contact",
+                    or_(
+                        and_(
+                            col(ChangeEntry.action) == "update",
+                            col(ChangeEntry.field).in_(CONTACT_FIELDS),
+                        ),
+                        col(ChangeEntry.action) == "create",
+                    ),
+                ),
+            )
+        )
+        .order_by(col(ChangeEntry.changed_at).desc(), col(ChangeEntry.id).desc())
         .limit(limit)
     ).all()
     users = {
@@ -342,24 +317,28 @@ def changes_of(session: Session, customer_id: int, limit: int) -> list[ChangeLin
             select(User).where(col(User.id).in_({r.changed_by_id for r in rows if r.changed_by_id}))
         )
     }
-    contact_ids = {r.contact_id for r in rows if r.contact_id} | {
+    contact_ids = {int(r.record_id) for r in rows if r.record_kind == "contact"} | {
         r.changed_by_contact_id for r in rows if r.changed_by_contact_id
     }
     names = {
         contact.id: contact.name
         for contact in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
     }
-    return [
-        ChangeLine(
-            at=row.changed_at,
-            field=row.field,
-            old=row.old_value,
-            new=row.new_value,
-            contact_name=names.get(row.contact_id) if row.contact_id else None,
-            author_name=users.get(row.changed_by_id, "")
-            if row.changed_by_id
-            else names.get(row.changed_by_contact_id, ""),
-            by_customer=row.changed_by_contact_id is not None,
+    lines = []
+    for row in rows:
+        contact_id = int(row.record_id) if row.record_kind == "contact" else None
+        added = row.action == "create"
+        lines.append(
+            ChangeLine(
+                at=row.changed_at,
+                field="contact_added" if added else row.field or "",
+                old=None if added else row.old_value,
+                new=json.loads(row.new_value or "{}").get("name") if added else row.new_value,
+                contact_name=names.get(contact_id) if contact_id else None,
+                author_name=users.get(row.changed_by_id, "")
+                if row.changed_by_id
+                else names.get(row.changed_by_contact_id, ""),
+                by_customer=row.changed_by_contact_id is not None,
+            )
         )
-        for row in rows
-    ]
+    return lines
