@@ -45,6 +45,7 @@ from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.digest import send_digest
+from bot.handlers.export import export_chosen, export_command
 from bot.handlers.outbox import show_outbox
 
 private = filters.ChatType.PRIVATE
@@ -86,6 +87,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),
+            CommandHandler("export", export_command, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -107,6 +109,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
+            CallbackQueryHandler(export_chosen, pattern=r"^exp:\w+$"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
