@@ -144,6 +144,7 @@ async def test_a_manager_imports_chinese_headers_from_xlsx_within_the_team(
         sara.username = "sara_north"
     book = xlsx(
         [
+            ["2026 广交会名片", None, None],  # a title line above the header
             ["客户名称", "电话", "联系人", "职务", "生日", "负责人", "备注", "网址"],
             ["宏达机电", 13800138000, "王伟", "采购经理", datetime(1985, 5, 12), "Tom", "展会名片"],
             [None, None, None, None, None, None, None, None],
@@ -160,8 +161,8 @@ async def test_a_manager_imports_chinese_headers_from_xlsx_within_the_team(
     preview = team.manager.last().text
     assert "➕ 2 new customers: 宏达机电, 东方钢铁" in preview
     assert "🔗 0 matching a customer you have" in preview  # Ken's 宏达机电 is not Mei's to see
-    assert "• row 5: owner is not a rep or manager of your team (Ken)" in preview
-    assert "• row 6: not a phone number (12)" in preview
+    assert "• row 6: owner is not a rep or manager of your team (Ken)" in preview
+    assert "• row 7: not a phone number (12)" in preview
     assert "Columns ignored: 网址" in preview
     assert "A new customer without an owner in the file is yours (Mei)." in preview
     await bot.press(team.manager, "✅ Import")
@@ -245,8 +246,36 @@ async def test_the_chinese_preview_renders_every_part(
             read_table("名片.csv", CARDS_CSV, max_rows=100),
             now=datetime(2026, 11, 25),
         )
-    text = Renderer().message("zh", "customer_import/preview", preview=preview, me="Alice")
+    text = Renderer().message(
+        "zh", "customer_import/preview", preview=preview, me="Alice", changed=True
+    )
+    assert text.startswith("⚠️ 预览之后客户资料有变动")
     assert "➕ 新增客户 1 个：Golden Harvest Foods" in text
     assert "• 第 2 行 → Acme Machinery：补充行业、地址、客户类别、备注；新联系人 Wang Wei" in text
     assert "• 第 7 行：不是有效的生日（31 Feb）" in text
     assert "已忽略的列：Fax" in text
+
+
+async def test_a_customer_added_after_the_preview_is_merged_only_after_a_second_look(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    await bot.send(team.manager, "/import customers")
+    cards = "名称,电话,联系人\nLotus Pumps,020-8888-0001,Ma Lin\n".encode()
+    await bot.settle(await team.manager.send_document("cards.csv", cards))
+    preview = team.manager.last()
+    assert "➕ 1 new customer: Lotus Pumps" in preview.text
+    # Meanwhile Tom adds the same company (its phone written another way).
+    add_customer(db, team.tom, "Lotus Pumps Co.", phone="+86 20 8888 0001")
+    await bot.press(team.manager, "✅ Import", preview)
+    assert preview.text.startswith("⚠️ Your customers changed since the preview")
+    assert "➕ 0 new customers" in preview.text
+    assert "• row 2 → Lotus Pumps Co.: new contact Ma Lin" in preview.text
+    assert "⚖️" not in preview.text  # the same phone number, however written
+    assert customer_count(db) == 1
+    await bot.press(team.manager, "✅ Import", preview)
+    assert preview.text == ("✅ Imported: 0 new customers, 1 merged into existing ones.")
+    with db.session() as session:
+        lotus = session.exec(select(Customer)).one()
+        people = session.exec(select(Contact).where(Contact.customer_id == lotus.id)).all()
+    assert lotus.phone == "+86 20 8888 0001" and [p.name for p in people] == ["Ma Lin"]

@@ -47,6 +47,35 @@ async def _preview(
         return customer_import.preview_customer_import(session, context.me, rows, now=deps.now())
 
 
+async def _show_preview(
+    update: Update,
+    context: BotContext,
+    preview: customer_import.CustomerImportPreview,
+    *,
+    changed: bool = False,
+) -> int:
+    buttons = [
+        [
+            (label(update, context, "import_customers_yes"), "cimp:yes"),
+            (label(update, context, "import_customers_no"), "cimp:no"),
+        ]
+    ]
+    await show(
+        update,
+        context,
+        "customer_import/preview",
+        markup=keyboard(buttons) if preview.count else None,
+        preview=preview,
+        me=context.me.full_name,
+        changed=changed,
+    )
+    if not preview.count:
+        clear_conversation_data(context, NAME)
+        return END
+    _data(context)["fingerprint"] = preview.fingerprint()
+    return CUSTOMER_CONFIRM
+
+
 async def file_sent(update: Update, context: BotContext) -> int | None:
     document = update.message.document if update.message else None
     if document is None:
@@ -54,24 +83,7 @@ async def file_sent(update: Update, context: BotContext) -> int | None:
     filename = document.file_name or "customers.csv"
     preview = await _preview(context, document.file_id, filename)
     _data(context).update(file_id=document.file_id, filename=filename)
-    buttons = [
-        [
-            (label(update, context, "import_customers_yes"), "cimp:yes"),
-            (label(update, context, "import_customers_no"), "cimp:no"),
-        ]
-    ]
-    await reply(
-        update,
-        context,
-        "customer_import/preview",
-        markup=keyboard(buttons) if preview.count else None,
-        preview=preview,
-        me=context.me.full_name,
-    )
-    if not preview.count:
-        clear_conversation_data(context, NAME)
-        return END
-    return CUSTOMER_CONFIRM
+    return await _show_preview(update, context, preview)
 
 
 async def not_a_file(update: Update, context: BotContext) -> int | None:
@@ -82,6 +94,10 @@ async def not_a_file(update: Update, context: BotContext) -> int | None:
 async def confirmed(update: Update, context: BotContext) -> int:
     data = _data(context)
     preview = await _preview(context, data["file_id"], data["filename"])
+    if preview.fingerprint() != data.get("fingerprint"):
+        # The customers changed since the preview (someone added or edited one): show what
+        # the import would do now, and import only after another tap.
+        return await _show_preview(update, context, preview, changed=True)
     deps = context.deps
     with deps.db.session() as session:
         result = customer_import.apply_customer_import(

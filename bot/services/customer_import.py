@@ -11,6 +11,7 @@ lines, stray spaces, full-width characters, the same company typed twice. Readin
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from models import Contact, Customer, RecordChange, Role, User
 from models.customers import phone_digits
 
 MAX_ROWS = 5_000
+HEADER_SEARCH_ROWS = 5  # the header may sit below a title line or two
 IMPORT_ROLES = (Role.ADMIN, Role.MANAGER)
 OWNER_ROLES = (Role.REP, Role.MANAGER)
 PHONE_TAIL = 8  # the duplicate check compares a phone's last eight digits
@@ -175,6 +177,18 @@ class CustomerImportPreview:
     def count(self) -> int:
         return len(self.to_add) + len(self.to_merge)
 
+    def fingerprint(self) -> str:
+        """What the person confirms: which rows become customers, which merge into whom with
+        what. The import applies only a preview with the fingerprint they saw."""
+        shape = (
+            [(entry.rows, entry.owner_id, entry.values) for entry in self.to_add],
+            [
+                (m.customer_id, m.rows, m.fills, m.new_contacts, m.contact_fills)
+                for m in self.to_merge
+            ],
+        )
+        return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -209,6 +223,16 @@ def _clean(text: str | None) -> str:
 
 def _same(a: str | None, b: str | None) -> bool:
     return _clean(a).casefold() == _clean(b).casefold()
+
+
+def _same_value(key: str, a: str | None, b: str | None) -> bool:
+    """Whether two values of field ``key`` say the same (phones: the same number, however
+    written: ``+86 21 5555 0101`` is ``021-5555-0101``)."""
+    if key == "phone" and a and b:
+        tail_a, tail_b = _phone_tail(a), _phone_tail(b)
+        if tail_a and tail_a == tail_b:
+            return True
+    return _same(a, b)
 
 
 @dataclass(frozen=True)
@@ -323,7 +347,7 @@ def _merge_entry(into: CustomerEntry, other: CustomerEntry, conflicts: list[Conf
     into.rows += other.rows
     for key, value in other.values.items():
         current = into.values.get(key)
-        if value is None or _same(current, value):
+        if value is None or _same_value(key, current, value):
             continue
         if current is None:
             into.values[key] = value
@@ -345,7 +369,7 @@ def _merge_entry(into: CustomerEntry, other: CustomerEntry, conflicts: list[Conf
         merged = same[0]
         for key in CONTACT_FIELDS:
             value, current = getattr(contact, key), getattr(merged, key)
-            if value is None or _same(current, value):
+            if value is None or _same_value(key, current, value):
                 continue
             if current is None:
                 merged = replace(merged, **{key: value})
@@ -395,7 +419,7 @@ def _merge_into_existing(
     fills: list[tuple[str, str]] = []
     for key in CUSTOMER_FIELDS:
         value, current = entry.values[key], getattr(customer, key)
-        if value is None or _same(current, value):
+        if value is None or _same_value(key, current, value):
             continue
         if current is None or not str(current).strip():
             fills.append((key, value))
@@ -431,7 +455,7 @@ def _merge_into_existing(
                 if key == "birthday"
                 else getattr(person, key)
             )
-            if value is None or _same(current, value):
+            if value is None or _same_value(key, current, value):
                 continue
             if current is None:
                 contact_fills.append((person.id, person.name, key, value))
@@ -449,21 +473,31 @@ def preview_customer_import(
     team: a manager's customers are owned by their team and matched among their team's)."""
     if not may_import(actor):
         raise NotAllowed()
+    # The header is the first row naming the customer's name column: a sheet often has a
+    # title line or two above it ("2026 Canton Fair, hall 3").
+    at = next(
+        (
+            index
+            for index, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if any(HEADERS.get(_header_form(cell)) == "name" for cell in row.cells)
+        ),
+        None,
+    )
+    if at is None:
+        raise CustomerImportInvalid(reason="columns")
     header: list[str | None] = []
     ignored: list[str] = []
-    for cell in rows[0].cells:
+    for cell in rows[at].cells:
         key = HEADERS.get(_header_form(cell))
         if key in header:
             key = None
         header.append(key)
         if key is None and cell.strip():
             ignored.append(_clean(cell))
-    if "name" not in header:
-        raise CustomerImportInvalid(reason="columns")
     owners = _Owners(session, actor)
     problems: list[RowProblem] = []
     entries: list[CustomerEntry] = []
-    for row in rows[1:]:
+    for row in rows[at + 1 :]:
         result = _parse_row(row, header, owners, this_year=now.year)
         if isinstance(result, RowProblem):
             problems.append(result)
