@@ -279,3 +279,33 @@ async def test_a_customer_added_after_the_preview_is_merged_only_after_a_second_
         lotus = session.exec(select(Customer)).one()
         people = session.exec(select(Contact).where(Contact.customer_id == lotus.id)).all()
     assert lotus.phone == "+86 20 8888 0001" and [p.name for p in people] == ["Ma Lin"]
+
+
+async def test_business_card_columns_name_the_person_and_the_company(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    admin = (await sales_team(bot, emulator)).admin
+    cards = (
+        b"Name,Company,Title,Mobile,Tel,E-mail\n"
+        b"Li Lei,Sunrise Valves,Sales director,139 1234 5678,0571-8888 1234,lilei@sunrise.cn\n"
+        b"Han Meimei,Sunrise Valves Co.,Buyer,138 8765 4321,,han@sunrise.cn\n"
+        b"Jim Green,Bluesky Pumps,,ext. 12,,\n"
+        b"Lucy King,Redstone Mining,,,,lucy at redstone\n"
+    )
+    await bot.send(admin, "/import customers")
+    await bot.settle(await admin.send_document("cards.csv", cards))
+    preview = admin.last().text
+    assert "➕ 1 new customer: Sunrise Valves" in preview
+    assert "♻️ 1 row repeats a customer of an earlier row" in preview
+    assert "⚖️" not in preview and "Columns ignored" not in preview
+    assert "• row 4: not a phone number (ext. 12)" in preview
+    assert "• row 5: not an e-mail address (lucy at redstone)" in preview
+    await bot.press(admin, "✅ Import")
+    with db.session() as session:
+        sunrise = session.exec(select(Customer)).one()
+        people = session.exec(select(Contact).order_by(col(Contact.id))).all()
+    assert (sunrise.name, sunrise.phone) == ("Sunrise Valves", "0571-8888 1234")
+    assert [(p.name, p.title, p.phone, p.email) for p in people] == [
+        ("Li Lei", "Sales director", "139 1234 5678", "lilei@sunrise.cn"),
+        ("Han Meimei", "Buyer", "138 8765 4321", "han@sunrise.cn"),
+    ]

@@ -36,8 +36,16 @@ HEADER_SEARCH_ROWS = 5  # the header may sit below a title line or two
 IMPORT_ROLES = (Role.ADMIN, Role.MANAGER)
 OWNER_ROLES = (Role.REP, Role.MANAGER)
 PHONE_TAIL = 8  # the duplicate check compares a phone's last eight digits
-LIMITS = {"name": 200, "phone": 40, "industry": 100, "address": 500, "contact": 200, "role": 100}
-LIMITS["email"] = 200
+LIMITS = {
+    "name": 200,
+    "phone": 40,
+    "mobile": 40,
+    "industry": 100,
+    "address": 500,
+    "contact": 200,
+    "role": 100,
+    "email": 200,
+}
 TIERS = ("A", "B", "C")
 
 # What a column may be called (compared without case, spaces, underscores and hyphens).
@@ -46,13 +54,17 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "name",
         "customer",
         "customer name",
-        "company",
-        "company name",
         "account",
         "名称",
         "客户名称",
         "客户",
         "客户名",
+    ),
+    # With a company column, "name" is the person's, as on a business card.
+    "company": (
+        "company",
+        "company name",
+        "organization",
         "公司",
         "公司名称",
         "单位",
@@ -63,16 +75,16 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "phone",
         "tel",
         "telephone",
-        "mobile",
-        "cell",
+        "office phone",
         "phone number",
         "电话",
-        "手机",
-        "手机号",
-        "手机号码",
         "电话号码",
         "联系电话",
+        "座机",
+        "办公电话",
     ),
+    # The contact's own phone; the customer's too when the sheet has no other.
+    "mobile": ("mobile", "cell", "mobile phone", "cell phone", "手机", "手机号", "手机号码"),
     "contact": ("contact", "contact person", "contact name", "联系人", "姓名", "联系人姓名"),
     "role": ("role", "title", "position", "job title", "职务", "职位", "头衔"),
     "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
@@ -293,9 +305,11 @@ def _parse_row(
             return problem("too_long", key)
     if name.startswith("/"):
         return problem("bad_name", name)
-    phone = cells.get("phone") or None
-    if phone and not looks_like_phone(phone):
-        return problem("bad_phone", phone)
+    for key in ("phone", "mobile"):
+        if cells.get(key) and not looks_like_phone(cells[key]):
+            return problem("bad_phone", cells[key])
+    phone = cells.get("phone") or None  # the company's; a new customer without one gets
+    contact_phone = cells.get("mobile") or phone  # its first contact's (``_phone_of``)
     birthday = None
     if cells.get("birthday"):
         found = parse_birthday(cells["birthday"], this_year=this_year)
@@ -318,7 +332,9 @@ def _parse_row(
         if isinstance(found_owner, RowProblem):
             return replace(found_owner, row=row.number)
         owner = found_owner
-    contacts = [ContactEntry(contact_name, title, phone, email, birthday)] if contact_name else []
+    contacts = (
+        [ContactEntry(contact_name, title, contact_phone, email, birthday)] if contact_name else []
+    )
     return CustomerEntry(
         rows=[row.number],
         name=name,
@@ -339,6 +355,12 @@ def _parse_row(
 def _phone_tail(phone: str | None) -> str | None:
     digits = phone_digits(phone) or ""
     return digits[-PHONE_TAIL:] if len(digits) >= 6 else None
+
+
+def _phones(entry: CustomerEntry) -> list[str]:
+    """The customer's phone and its contacts' phones, as the file gives them."""
+    phones = [entry.values["phone"], *[contact.phone for contact in entry.contacts]]
+    return [phone for phone in phones if phone]
 
 
 def _merge_entry(into: CustomerEntry, other: CustomerEntry, conflicts: list[Conflict]) -> None:
@@ -389,8 +411,8 @@ def _group_repeated(entries: list[CustomerEntry], conflicts: list[Conflict]) -> 
     keys: list[str] = []
     for entry in entries:
         key = search_key(entry.name)
-        tail = _phone_tail(entry.values["phone"])
-        index = by_phone.get(tail) if tail else None
+        tails = [_phone_tail(phone) for phone in _phones(entry)]
+        index = next((by_phone[tail] for tail in tails if tail and tail in by_phone), None)
         if index is None:
             index = by_key.get(key)
         if index is None and key and keys:
@@ -405,8 +427,7 @@ def _group_repeated(entries: list[CustomerEntry], conflicts: list[Conflict]) -> 
         else:
             _merge_entry(kept[index], entry, conflicts)
         by_key.setdefault(key, index)
-        for phone in [entry.values["phone"], *[c.phone for c in entry.contacts]]:
-            tail = _phone_tail(phone)
+        for tail in tails:
             if tail:
                 by_phone.setdefault(tail, index)
     return kept
@@ -466,6 +487,22 @@ def _merge_into_existing(
     return Merge(customer.id, customer.name, entry.rows, fills, new_contacts, contact_fills)
 
 
+def _columns(cells: list[str]) -> tuple[list[str | None], list[str]]:
+    """The field of each header cell (None: ignored), and the ignored headers' texts."""
+    keys = [HEADERS.get(_header_form(cell)) for cell in cells]
+    if "company" in keys:  # a business card's columns: Name is the person's
+        person = "contact" if "contact" not in keys else None
+        keys = ["name" if key == "company" else person if key == "name" else key for key in keys]
+    header: list[str | None] = []
+    ignored: list[str] = []
+    for cell, key in zip(cells, keys, strict=True):
+        chosen = None if key in header else key
+        header.append(chosen)
+        if chosen is None and cell.strip():
+            ignored.append(_clean(cell))
+    return header, ignored
+
+
 def preview_customer_import(
     session: Session, actor: Actor, rows: list[TableRow], *, now: datetime
 ) -> CustomerImportPreview:
@@ -473,27 +510,19 @@ def preview_customer_import(
     team: a manager's customers are owned by their team and matched among their team's)."""
     if not may_import(actor):
         raise NotAllowed()
-    # The header is the first row naming the customer's name column: a sheet often has a
-    # title line or two above it ("2026 Canton Fair, hall 3").
+    # The header is the first row naming the customer's column: a sheet often has a title
+    # line or two above it ("2026 Canton Fair, hall 3").
     at = next(
         (
             index
             for index, row in enumerate(rows[:HEADER_SEARCH_ROWS])
-            if any(HEADERS.get(_header_form(cell)) == "name" for cell in row.cells)
+            if {"name", "company"} & {HEADERS.get(_header_form(cell)) for cell in row.cells}
         ),
         None,
     )
     if at is None:
         raise CustomerImportInvalid(reason="columns")
-    header: list[str | None] = []
-    ignored: list[str] = []
-    for cell in rows[at].cells:
-        key = HEADERS.get(_header_form(cell))
-        if key in header:
-            key = None
-        header.append(key)
-        if key is None and cell.strip():
-            ignored.append(_clean(cell))
+    header, ignored = _columns(rows[at].cells)
     owners = _Owners(session, actor)
     problems: list[RowProblem] = []
     entries: list[CustomerEntry] = []
@@ -509,8 +538,8 @@ def preview_customer_import(
     to_add: list[CustomerEntry] = []
     merges: dict[int, CustomerEntry] = {}
     for entry in customers:
-        phones = [entry.values["phone"], *[c.phone for c in entry.contacts]]
-        matches = find_duplicates(session, actor, entry.name, next((p for p in phones if p), None))
+        phones = _phones(entry)
+        matches = find_duplicates(session, actor, entry.name, phones[0] if phones else None)
         if not matches:
             to_add.append(entry)
         elif matches[0].customer_id in merges:
@@ -588,7 +617,7 @@ def apply_customer_import(
         customer = Customer(
             name=entry.name,
             owner_id=entry.owner_id,
-            phone=values["phone"],
+            phone=next(iter(_phones(entry)), None),
             industry=values["industry"],
             address=values["address"],
             tier=values["tier"],
