@@ -125,6 +125,15 @@ async def test_import_merges_a_duplicate_and_refuses_bad_rows(
             [(golden.id, "imported", admin_row.id), (acme, "merged", admin_row.id)]
         )
 
+    # The same file again: nothing new, the conflict still shown, no button.
+    await bot.send(admin, "/import customers")
+    await bot.settle(await admin.send_document("customers.csv", CARDS_CSV, "text/csv"))
+    again = admin.last()
+    assert "➕ 0 new customers" in again.text and "🔗 0 matching" in again.text
+    assert "= 2 matching customers have nothing new in the file" in again.text
+    assert "keeps Old address, not New address" in again.text
+    assert "Nothing to import." in again.text and again.button_texts() == []
+
     # Tom reads on Acme's timeline who merged what.
     await bot.send(team.tom, "acme")
     await bot.press(team.tom, "Acme Machinery")

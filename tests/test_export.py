@@ -16,7 +16,7 @@ from bot.db import Database
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.services import orders
-from models import Role
+from models import Role, Touch
 from tests.flows import (
     actor_of,
     add_customer,
@@ -62,6 +62,22 @@ async def test_exports_hold_only_what_the_person_may_see_with_typed_cells(
             now=datetime(2026, 11, 24, 16, 30, tzinfo=UTC),
         )
 
+    with db.session() as session:
+        tom_id = actor_of(db, team.tom.id).user_id
+        session.add(
+            Touch(
+                customer_id=acme,
+                author_id=tom_id,
+                kind="call",
+                notes="asked for the lathe specs",
+                next_step="send specs",
+                follow_up_at=datetime(2026, 11, 27, 6, 0, tzinfo=UTC),
+                created_at=datetime(2026, 11, 24, 23, 30, tzinfo=UTC),
+            )
+        )
+        ken_id = actor_of(db, team.ken.id).user_id
+        session.add(Touch(customer_id=pacific, author_id=ken_id, kind="visit", notes="Ken's"))
+
     # Tom, a rep: his own customer only; created 1 Nov 00:00 UTC is 08:00 in Shanghai.
     message, rows = await export(bot, team.tom, "customers")
     assert message.filename == "customers-2026-11-25.xlsx"
@@ -93,6 +109,14 @@ async def test_exports_hold_only_what_the_person_may_see_with_typed_cells(
     assert len(rows) == 2 and (deal["Stage"], deal["Probability %"]) == ("Won", 100)
     assert deal["Amount"] == 6000.5 and deal["Weighted amount"] == 6000.5
 
+    _, rows = await export(bot, team.tom, "visits")
+    assert len(rows) == 2
+    visit = dict(zip(rows[0], rows[1], strict=True))
+    assert (visit["Kind"], visit["Customer"], visit["By"]) == ("Call", "Acme Machinery", "Tom")
+    assert visit["When"] == datetime(2026, 11, 25, 7, 30)  # Shanghai's clock
+    assert visit["Follow-up"] == datetime(2026, 11, 27, 14, 0)
+    assert visit["Follow-up done"] is None
+
     _, rows = await export(bot, team.tom, "contacts")
     assert [(row[0], row[1]) for row in rows[1:]] == [("Acme Machinery", "Li Na")]
 
@@ -115,7 +139,18 @@ async def test_exports_hold_only_what_the_person_may_see_with_typed_cells(
     _, rows = await export(bot, director, "customers")
     assert len(rows) == 4
     message, rows = await export(bot, director, "visits")
-    assert len(rows) == 1 and rows[0][0] == "When" and message.text.startswith("📊 Visits")
+    assert len(rows) == 3 and rows[0][0] == "When" and message.text.startswith("📊 Visits")
+    _, rows = await export(bot, director, "payments")
+    assert len(rows) == 2  # Tom's one payment
+    message, rows = await export(bot, team.ken, "payments")  # none: the header alone
+    assert rows == [rows[0]] and rows[0][0] == "Order" and "0 rows" in message.text
+    ken_visits = (await export(bot, team.ken, "visits"))[1]
+    assert [row[4] for row in ken_visits[1:]] == ["Ken's"]
+
+    # Someone without an invite gets the invite hint, and no file.
+    stranger = emulator.user(5999, "Eve")
+    answer = await bot.send(stranger, "/export customers")
+    assert [m.kind for m in answer] == ["text"] and "invite" in answer[0].text
 
 
 async def test_the_button_list_the_reader_language_and_refusals(

@@ -184,6 +184,7 @@ class CustomerImportPreview:
     problems: list[RowProblem]
     ignored_columns: list[str]
     repeated_rows: int  # rows of the file merged into an earlier row of the same customer
+    unchanged: int  # customers the file matches that it has nothing new for
 
     @property
     def count(self) -> int:
@@ -547,12 +548,19 @@ def preview_customer_import(
         else:
             merges[matches[0].customer_id] = entry
     to_merge = []
+    unchanged = 0
     for customer_id, entry in merges.items():
         customer = session.get(Customer, customer_id)
         assert customer is not None
-        to_merge.append(_merge_into_existing(session, entry, customer, conflicts))
+        merge = _merge_into_existing(session, entry, customer, conflicts)
+        if merge.fills or merge.new_contacts or merge.contact_fills:
+            to_merge.append(merge)
+        else:
+            unchanged += 1
     conflicts.sort(key=lambda conflict: conflict.row)
-    return CustomerImportPreview(to_add, to_merge, conflicts, problems, ignored, repeated)
+    return CustomerImportPreview(
+        to_add, to_merge, conflicts, problems, ignored, repeated, unchanged
+    )
 
 
 def _record(
