@@ -309,8 +309,9 @@ def _parse_row(
     for key in ("phone", "mobile"):
         if cells.get(key) and not looks_like_phone(cells[key]):
             return problem("bad_phone", cells[key])
-    phone = cells.get("phone") or None  # the company's; a new customer without one gets
-    contact_phone = cells.get("mobile") or phone  # its first contact's (``_phone_of``)
+    # The company's phone; a new customer without one takes its first contact's (_phones).
+    phone = cells.get("phone") or None
+    contact_phone = cells.get("mobile") or phone
     birthday = None
     if cells.get("birthday"):
         found = parse_birthday(cells["birthday"], this_year=this_year)
