@@ -420,7 +420,8 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     # /import products: a CSV with a bad row, previewed, imported after the tap.
     assert (
         texts(await bot.send(admin, "/import"))
-        == "要导入什么？导入产品目录请发送 /import products。"
+        == "要导入什么？导入产品目录请发送 /import products；"
+        "导入客户及联系人名单请发送 /import customers。"
     )
     asked_file = texts(await bot.send(admin, "/import products"))
     assert asked_file.startswith("请把价格表以 .csv 或 .xlsx 文件发过来。"), asked_file

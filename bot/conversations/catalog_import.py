@@ -1,5 +1,7 @@
 """/import products: the admin sends a CSV or XLSX price list, sees a preview (rows to add, to
-update, and each bad row with its number and reason) and imports with one confirming tap."""
+update, and each bad row with its number and reason) and imports with one confirming tap.
+/import customers shares the command and the conversation; its steps are in
+``customer_import``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.conversations import customer_import
 from bot.conversations.common import (
     END,
     clear_conversation_data,
@@ -24,6 +27,7 @@ from bot.conversations.common import (
 )
 from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import catalog
+from bot.services.customer_import import may_import
 from bot.services.errors import NotAllowed
 from models import Role
 
@@ -36,11 +40,13 @@ def _data(context: BotContext) -> dict[str, Any]:
 
 
 async def start(update: Update, context: BotContext) -> int:
-    if context.me.role != Role.ADMIN:
-        raise NotAllowed()
     what = message_text(update).partition(" ")[2].strip().lower()
+    if what in ("customers", "customer", "客户"):
+        return await customer_import.start(update, context)
+    if not may_import(context.me) or (what == "products" and context.me.role != Role.ADMIN):
+        raise NotAllowed()
     if what != "products":
-        await reply(update, context, "catalog/usage")
+        await reply(update, context, "catalog/usage", products=context.me.role == Role.ADMIN)
         return END
     clear_conversation_data(context, NAME)
     await reply(update, context, "catalog/ask_file")
@@ -112,5 +118,6 @@ def import_conversation() -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(confirmed, pattern=r"^imp:yes$"),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, pick_with_buttons),
             ],
+            **customer_import.customer_states(),
         },
     )

@@ -26,6 +26,7 @@ from bot.conversations.common import (
 from bot.handlers.replies import keyboard, label, message_text, reply, show
 from bot.services import catalog
 from bot.services.errors import NotAllowed
+from bot.services.tables import TableRow
 from models import Role
 
 NAME = "product"
@@ -33,10 +34,10 @@ CONFIRM = 0
 HEADER = ["sku", "name", "unit", "list price", "currency", "floor price", "max discount %"]
 
 
-def _rows(line: str) -> list[list[str]]:
+def _rows(line: str) -> list[TableRow]:
     delimiter = ";" if line.count(";") > line.count(",") else ","
     cells = next(csv.reader(io.StringIO(line), delimiter=delimiter, skipinitialspace=True), [])
-    return [HEADER, [cell.strip() for cell in cells]]
+    return [TableRow(1, HEADER), TableRow(2, [cell.strip() for cell in cells])]
 
 
 async def _preview(context: BotContext, line: str) -> catalog.ImportPreview:

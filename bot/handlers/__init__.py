@@ -56,6 +56,7 @@ from bot.handlers import (
 )
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.digest import send_digest
+from bot.handlers.export import export_chosen, export_command
 from bot.handlers.outbox import show_outbox
 
 private = filters.ChatType.PRIVATE
@@ -97,6 +98,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),
+            CommandHandler("export", export_command, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -121,6 +123,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
+            CallbackQueryHandler(export_chosen, pattern=r"^exp:\w+$"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),

@@ -20,13 +20,24 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "settings", "language", "help", "cancel"),
-    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "language", "help", "cancel"),
+    Role.REP: (*SELLING, "export", "settings", "language", "help", "cancel"),
+    Role.MANAGER: (
+        *SELLING,
+        "digest",
+        "invite",
+        "import",
+        "export",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.DIRECTOR: (
         "today",
         "customers",
         "deals",
         "digest",
+        "export",
         "settings",
         "language",
         "help",
@@ -41,6 +52,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "outbox",
         "care",
         "customers",
+        "export",
         "settings",
         "language",
         "help",

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +10,10 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from bot.services import tables
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.people import Actor
+from bot.services.tables import TableRow
 from models import Product, Role
 
 MAX_ROWS = 20_000
@@ -72,40 +72,13 @@ def _header_key(text: str) -> str | None:
     return HEADERS.get(clean) or HEADERS.get(clean.rstrip(" %"))
 
 
-def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """The cells of a .csv or .xlsx file as text, row by row (the first row is the header)."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-            rows = [
-                ["" if cell is None else str(cell) for cell in row]
-                for row in sheet.iter_rows(values_only=True)
-            ]
-        except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise ImportFileInvalid(reason="unreadable") from error
-    elif name.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = content.decode("gb18030", errors="replace")
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-                text[:4096], delimiters=",;\t"
-            )
-        except csv.Error:
-            dialect = csv.excel
-        rows = [row for row in csv.reader(io.StringIO(text), dialect)]
-    else:
-        raise ImportFileInvalid(reason="type")
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) > MAX_ROWS + 1:
-        raise ImportFileInvalid(reason="too_big", limit=MAX_ROWS)
-    if not rows:
-        raise ImportFileInvalid(reason="empty")
-    return rows
+def read_table(filename: str, content: bytes) -> list[TableRow]:
+    """The non-blank rows of a .csv or .xlsx price list with their row numbers in the file
+    (the first is the header)."""
+    try:
+        return tables.read_table(filename, content, max_rows=MAX_ROWS)
+    except tables.TableInvalid as error:
+        raise ImportFileInvalid(**error.details) from error
 
 
 SYMBOLS = {"¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "£": "GBP"}
@@ -178,20 +151,21 @@ def _parse_row(
 
 
 def preview_import(
-    session: Session, actor: Actor, rows: list[list[str]], *, default_currency: str
+    session: Session, actor: Actor, rows: list[TableRow], *, default_currency: str
 ) -> ImportPreview:
     """What importing ``rows`` would do; nothing is written (admins only)."""
     if actor.role != Role.ADMIN:
         raise NotAllowed()
-    header = [_header_key(cell) for cell in rows[0]]
+    header = [_header_key(cell) for cell in rows[0].cells]
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ImportFileInvalid(reason="columns", missing=missing)
     parsed: list[ProductRow] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(rows[1:], start=2):
-        cells = {key: value for key, value in zip(header, line, strict=False) if key}
+    for line in rows[1:]:
+        number = line.number
+        cells = {key: value for key, value in zip(header, line.cells, strict=False) if key}
         result = _parse_row(number, cells, default_currency)
         if isinstance(result, RowProblem):
             problems.append(result)
