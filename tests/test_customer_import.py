@@ -19,7 +19,7 @@ from bot.local import LocalBot
 from bot.rendering import Renderer
 from bot.services.customer_import import preview_customer_import
 from bot.services.tables import read_table
-from models import Contact, Customer, RecordChange, Role, User
+from models import ChangeEntry, Contact, Customer, Role, User
 from tests.flows import actor_of, add_customer, register, sales_team, texts, user_row
 
 CARDS_CSV = (
@@ -117,12 +117,12 @@ async def test_import_merges_a_duplicate_and_refuses_bad_rows(
         admin_row = user_row(db, admin.id)
         assert admin_row is not None
         lines = session.exec(
-            select(RecordChange.customer_id, RecordChange.field, RecordChange.changed_by_id).where(
-                col(RecordChange.field).in_(["imported", "merged"])
+            select(ChangeEntry.record_id, ChangeEntry.field, ChangeEntry.changed_by_id).where(
+                col(ChangeEntry.field).in_(["imported", "merged"])
             )
         ).all()
         assert sorted(lines) == sorted(
-            [(golden.id, "imported", admin_row.id), (acme, "merged", admin_row.id)]
+            [(str(golden.id), "imported", admin_row.id), (str(acme), "merged", admin_row.id)]
         )
 
     # The same file again: nothing new, the conflict still shown, no button.

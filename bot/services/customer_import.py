@@ -25,10 +25,11 @@ from bot.parsing.search_forms import search_key
 from bot.services import tables
 from bot.services.customers import DUPLICATE_NAME_SCORE, find_duplicates
 from bot.services.errors import NotAllowed, ServiceError
+from bot.services.history import birthday_text
 from bot.services.people import Actor
-from bot.services.records import birthday_text, looks_like_phone, set_customer_name
+from bot.services.records import looks_like_phone, set_customer_name
 from bot.services.tables import TableRow
-from models import Contact, Customer, RecordChange, Role, User
+from models import ChangeEntry, Contact, Customer, Role, User
 from models.customers import phone_digits
 
 MAX_ROWS = 5_000
@@ -565,22 +566,17 @@ def preview_customer_import(
 
 
 def _record(
-    session: Session,
-    actor: Actor,
-    customer_id: int,
-    field_name: str,
-    new: str | None,
-    *,
-    contact_id: int | None = None,
-    now: datetime,
+    session: Session, actor: Actor, customer_id: int, mark: str, source: str, *, now: datetime
 ) -> None:
+    """The customer's timeline line that it was imported from, or merged with, a file (the
+    fields and contacts themselves are in the change history the session hook writes)."""
     session.add(
-        RecordChange(
-            customer_id=customer_id,
-            contact_id=contact_id,
-            field=field_name,
-            old_value=None,
-            new_value=new,
+        ChangeEntry(
+            record_kind="customer",
+            record_id=str(customer_id),
+            action="update",
+            field=mark,
+            new_value=source,
             changed_by_id=actor.user_id,
             changed_at=now,
         )
@@ -645,21 +641,10 @@ def apply_customer_import(
         existing = session.get(Customer, merge.customer_id)
         assert existing is not None
         for key, value in merge.fills:
-            setattr(existing, key, value)
-            _record(session, actor, merge.customer_id, key, value, now=now)
+            setattr(existing, key, value)  # the change history records each field
         for contact in merge.new_contacts:
             person = _new_contact(merge.customer_id, contact, now)
             session.add(person)
-            session.flush()
-            _record(
-                session,
-                actor,
-                merge.customer_id,
-                "contact_added",
-                person.name,
-                contact_id=person.id,
-                now=now,
-            )
         for contact_id, _, key, value in merge.contact_fills:
             known = session.get(Contact, contact_id)
             assert known is not None
@@ -668,7 +653,6 @@ def apply_customer_import(
             else:
                 setattr(known, key, value)
             known.updated_at = now
-            _record(session, actor, merge.customer_id, key, value, contact_id=contact_id, now=now)
         existing.updated_at = now
         _record(session, actor, merge.customer_id, "merged", source, now=now)
     session.flush()

@@ -23,6 +23,7 @@ from models import ChangeEntry, Contact, Customer, Timeframe, User
 
 CUSTOMER_FIELDS = ("name", "phone", "address", "industry", "tier", "timeframe")
 CONTACT_FIELDS = ("name", "title", "phone", "birthday", "language", "timezone")
+IMPORT_MARKS = ("imported", "merged")  # a customer's lines from /import customers
 # Fields set by a button rather than typed, and the values the buttons carry.
 CHOICES: dict[str, tuple[str, ...]] = {
     "tier": ("A", "B", "C"),
@@ -292,7 +293,7 @@ def changes_of(session: Session, customer_id: int, limit: int) -> list[ChangeLin
                     col(ChangeEntry.record_kind) == "customer",
                     col(ChangeEntry.record_id) == key,
                     col(ChangeEntry.action) == "update",
-                    col(ChangeEntry.field).in_(CUSTOMER_FIELDS),
+                    col(ChangeEntry.field).in_(CUSTOMER_FIELDS + IMPORT_MARKS),
                 ),
                 and_(
                     col(ChangeEntry.parent_kind) == "customer",
