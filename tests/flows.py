@@ -24,6 +24,7 @@ ROLE_LABELS = {
     Role.REP: "Sales rep",
     Role.MANAGER: "Sales manager",
     Role.DIRECTOR: "Director",
+    Role.FINANCE: "Finance",
     Role.ADMIN: "Admin",
 }
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")

@@ -14,7 +14,7 @@ from bot.parsing.birthdays import parse_birthday
 from bot.parsing.search_forms import name_forms
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor, find_timezone
-from bot.services.visibility import visible_customer
+from bot.services.visibility import refuse_read_only, visible_customer
 from models import Contact, Customer, RecordChange, Timeframe, User
 
 CUSTOMER_FIELDS = ("name", "phone", "address", "industry", "tier", "timeframe")
@@ -132,6 +132,7 @@ def edit_customer(
     session: Session, actor: Actor, customer_id: int, field: str, text: str | None, *, now: datetime
 ) -> Change:
     """Set one of a visible customer's facts from what the person typed or chose."""
+    refuse_read_only(actor)
     if field not in CUSTOMER_FIELDS:
         raise NotFound()
     customer = visible_customer(session, actor, customer_id)
@@ -213,6 +214,7 @@ def edit_contact(
     session: Session, actor: Actor, contact_id: int, field: str, text: str | None, *, now: datetime
 ) -> Change:
     """Set one of a contact's facts (at a customer the person may see)."""
+    refuse_read_only(actor)
     contact = _visible_contact(session, actor, contact_id)
     return _change_contact(session, contact, field, text, user_id=actor.user_id, now=now)
 
@@ -257,6 +259,7 @@ def add_contact(
     session: Session, actor: Actor, customer_id: int, draft: ContactDraft, *, now: datetime
 ) -> Change:
     """A new contact at a visible customer, every value checked as an edit would be."""
+    refuse_read_only(actor)
     customer = visible_customer(session, actor, customer_id)
     values = {
         field: check_contact_value(field, getattr(draft, field), now=now)
