@@ -311,7 +311,7 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     # /invite: the role, a new team, the link; nonsense at a button step is re-asked.
     asked = await bot.send(admin, "/invite")
     assert asked[0].text == "你要邀请的人是什么角色？请选择："
-    assert asked[0].button_texts() == ["销售代表", "销售经理", "销售总监", "管理员"]
+    assert asked[0].button_texts() == ["销售代表", "销售经理", "销售总监", "管理员", "财务"]
     assert texts(await bot.send(admin, "随便")) == "请点上方的按钮选择，或发送 /cancel。"
     await bot.press(admin, "销售经理")
     question = admin.message(asked[0].message_id)  # the question turns into the next one
@@ -546,7 +546,14 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
     )
     assert "联系人\n• 李娜 · +86 21 5555 0101" in card.text
     assert "下次跟进：无" in card.text and card.text.endswith("还没有拜访或电话记录。")
-    assert card.button_texts() == ["📝 记拜访", "💼 新商机", "🕘 动态", "🔗 绑定联系人", "✏️ 修改"]
+    assert card.button_texts() == [
+        "📝 记拜访",
+        "💼 新商机",
+        "🕘 动态",
+        "🔗 绑定联系人",
+        "✏️ 修改",
+        "⚙️ 申请改条款",
+    ]
 
     # /newcustomer, nonsense re-asked; then a duplicate offered instead.
     assert texts(await bot.send(wang, "/newcustomer")).startswith("新客户的名称是？")
