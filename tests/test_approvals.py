@@ -19,7 +19,16 @@ from bot.services.deals import create_deal as create_deal_as
 from bot.services.errors import NotAllowed
 from models import Customer, Quote, Role, TermsRequest
 from tests.conftest import FakeClock
-from tests.flows import SalesTeam, actor_of, add_customer, register, sales_team, texts
+from tests.flows import (
+    SalesTeam,
+    actor_of,
+    add_customer,
+    invite,
+    join,
+    register,
+    sales_team,
+    texts,
+)
 from tests.test_deals import create_deal
 from tests.test_quotes import add_products, build_quote
 
@@ -193,6 +202,9 @@ async def test_a_managers_own_request_goes_to_finance_who_may_reject_it(
     assert request.manager_decided_by_id == user_id(db, team.manager)
     assert request.old_value is None and request.new_value == Decimal("7.50")
     assert "Allowed discount: no limit of its own → 7.5%" in finance.last().text
+    # The manager cannot decide their own request at finance's step either.
+    await bot.settle(await team.manager.press_data(f"tr:yes:{request.id}"))
+    assert team.manager.callback_answers[-1]["text"] == "You can't do that with your role."
     await bot.press(finance, "❌ Reject")
     (request,) = requests(db)
     assert request.state == "rejected" and request.finance_approved is False
@@ -340,3 +352,25 @@ async def test_a_request_waiting_more_than_a_day_is_in_the_approvers_brief(
     for approver in (finance, director):
         assert "⚙️ Acme Machinery: Payment terms: 30 days → 60 days · Tom" in (briefs(approver)[-1])
     assert "Waiting for your decision" not in briefs(team.manager)[-1]
+
+
+async def test_the_manager_is_asked_in_their_own_language(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    code = await invite(bot, team.admin, Role.MANAGER, "East")
+    li = emulator.user(5501, "丽", last_name="李", language_code="zh-hans")
+    await join(bot, li, code)
+    wei = await register(bot, emulator, team.admin, Role.REP, 5502, "Wei", team="East")
+    add_customer(db, wei, "Delta Pumps")
+    await ask_terms(bot, wei, "Delta Pumps", "Credit limit", "80000", "Two plants now")
+    ask = li.last()
+    assert ask.text == (
+        "⚙️ Wei 申请修改 Delta Pumps 的商务条款：\n"
+        "信用额度：0.00 → 80,000.00\n"
+        "理由：“Two plants now”"
+    )
+    assert ask.button_texts() == ["✅ 批准", "❌ 驳回"]
+    await bot.press(li, "❌ 驳回")
+    assert li.last().text == "❌ 你已驳回：Delta Pumps，信用额度：0.00 → 80,000.00。"
+    assert "was rejected by 李丽. The terms stay as they were." in wei.last().text

@@ -159,12 +159,12 @@ def check_request_pending(session: Session, actor: Actor, request_id: int) -> st
         allowed = actor.role in (Role.MANAGER, Role.DIRECTOR)
     elif request.state == TermsRequestState.PENDING_FINANCE.value:
         allowed = actor.role in FINANCE_ROLES
-        if actor.role == Role.MANAGER:  # their step has passed
-            raise RequestDecided(by=_decider_name(session, request))
+        if actor.role == Role.MANAGER and request.requested_by_id != actor.user_id:
+            raise RequestDecided(by=_decider_name(session, request))  # their step has passed
     else:
         raise RequestDecided(by=_decider_name(session, request))
     if not allowed or request.requested_by_id == actor.user_id:
-        raise NotAllowed()
+        raise NotAllowed()  # nobody decides their own request
     return request.state
 
 
