@@ -17,7 +17,7 @@ from bot.local import LocalBot
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as create_deal_as
 from bot.services.errors import NotAllowed
-from models import Customer, Quote, Role, TermsRequest
+from models import Customer, Deal, Quote, Role, TermsRequest
 from tests.conftest import FakeClock
 from tests.flows import (
     SalesTeam,
@@ -63,6 +63,11 @@ def requests(db: Database) -> list[TermsRequest]:
 def customer(db: Database, name: str = "Acme Machinery") -> Customer:
     with db.session() as session:
         return session.exec(select(Customer).where(Customer.name == name)).one()
+
+
+def deal_id(db: Database) -> int:
+    with db.session() as session:
+        return session.exec(select(Deal)).one().id or 0
 
 
 def user_id(db: Database, person: SimUser) -> int:
@@ -320,6 +325,16 @@ async def test_approvals_lists_quotes_and_terms_requests_oldest_first(
     await bot.press(finance, "✅ Approve")
     assert customer(db, "Bolt Industries").credit_limit == Decimal("20000.00")
     assert (await bot.send(finance, "/approvals"))[0].button_texts() == ["⚙️ Acme Machinery · Tom"]
+    # Finance reads every deal, without the buttons that would change it.
+    board = await bot.send(finance, "/deals")
+    assert "• Lathes · Acme Machinery · USD 20,000.00 · Tom" in board[0].text
+    await bot.press(finance, "Lathes · Acme Machinery")
+    assert finance.last().text.startswith("💼 Lathes\nCustomer: Acme Machinery · Tom")
+    assert finance.last().button_texts() == ["Open customer"]
+    await bot.settle(await finance.press_data(f"deal:mv:{deal_id(db)}:won"))
+    assert finance.callback_answers[-1]["text"] == "You can't do that with your role."
+    with db.session() as session:
+        assert session.exec(select(Deal)).one().stage_key == "quoted"
 
 
 async def test_a_request_waiting_more_than_a_day_is_in_the_approvers_brief(
