@@ -5,7 +5,7 @@ quotes and terms requests oldest first; and the morning brief of an approver kep
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from bot.local import LocalBot
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as create_deal_as
 from bot.services.errors import NotAllowed
-from models import Customer, Deal, Quote, Role, TermsRequest
+from models import Customer, Deal, Payment, Quote, Role, SalesOrder, TermsRequest
 from tests.conftest import FakeClock
 from tests.flows import (
     SalesTeam,
@@ -25,6 +25,7 @@ from tests.flows import (
     add_customer,
     invite,
     join,
+    make_order,
     register,
     sales_team,
     texts,
@@ -389,3 +390,27 @@ async def test_the_manager_is_asked_in_their_own_language(
     await bot.press(li, "❌ 驳回")
     assert li.last().text == "❌ 你已驳回：Delta Pumps，信用额度：0.00 → 80,000.00。"
     assert "was rejected by 李丽. The terms stay as they were." in wei.last().text
+
+
+async def test_finance_logs_a_payment_on_any_order_and_changes_nothing_else(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team, finance, _ = await ready(bot, emulator, db)
+    order_id, _plan = make_order(
+        db, team.tom, team.tom, customer(db).id or 0, "Lathes", [("12000", date(2026, 12, 1))]
+    )
+    await bot.send(finance, "/pay")
+    await bot.press(finance, "O-2026-00001 · Acme Machinery · CNY 12,000.00")
+    assert "couldn't read “a lot”" in texts(await bot.send(finance, "a lot"))
+    await bot.send(finance, "5000")
+    await bot.press(finance, "Today")
+    card = finance.last()
+    assert "💰 Payment of CNY 5,000.00 logged." in card.text
+    assert card.button_texts() == ["💰 Log a payment", "Open customer"]  # no 🚚 Mark delivered
+    with db.session() as session:
+        payment = session.exec(select(Payment)).one()
+        assert payment.amount == Decimal("5000.00") and payment.order_id == order_id
+        assert payment.logged_by_id == user_id(db, finance)
+        assert session.exec(select(SalesOrder)).one().delivered_at is None
+    await bot.settle(await finance.press_data(f"ord:dlv:{order_id}"))
+    assert finance.callback_answers[-1]["text"] == "You can't do that with your role."
