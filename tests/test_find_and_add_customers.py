@@ -80,6 +80,7 @@ async def test_customer_card_shows_the_essentials(
         "🕘 Timeline",
         "🔗 Link a contact",
         "✏️ Edit",
+        "⚙️ Ask for terms",
     ]
 
 
