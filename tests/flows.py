@@ -24,8 +24,8 @@ ROLE_LABELS = {
     Role.REP: "Sales rep",
     Role.MANAGER: "Sales manager",
     Role.DIRECTOR: "Director",
-    Role.FINANCE: "Finance",
     Role.ADMIN: "Admin",
+    Role.FINANCE: "Finance",
 }
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 
