@@ -109,6 +109,8 @@ DEMO_PEOPLE = (
     DemoPerson("rep2", 700005, "Sara", "Wu", Role.REP, True),
 )
 DEMO_ADMIN = DEMO_PEOPLE[0]
+# Fay of finance, who decides requests to change a customer's terms after the manager.
+DEMO_FINANCE = DemoPerson("finance", 700007, "Fay", "Huang", Role.FINANCE, False)
 
 _CUSTOMERS: tuple[DemoCustomer, ...] = (
     (
@@ -221,7 +223,7 @@ _PRODUCTS: tuple[DemoProduct, ...] = (
 DEMO_EN = DemoCompany(
     language="en",
     team=DEMO_TEAM,
-    people=(*DEMO_PEOPLE, DEMO_CONTACT, DEMO_REP3),
+    people=(*DEMO_PEOPLE, DEMO_CONTACT, DEMO_REP3, DEMO_FINANCE),
     contact_name=DEMO_CONTACT_NAME,
     contact_company="Acme Machinery",
     customers=(*_CUSTOMERS, *_REP3_CUSTOMERS),
@@ -241,6 +243,7 @@ DEMO_ZH = DemoCompany(
         DemoPerson("rep2", 700005, "莎", "吴", Role.REP, True, "zh-hans"),
         DemoPerson("contact", 700101, "娜", "李", None, False, "zh-hans"),
         DEMO_REP3,
+        DemoPerson("finance", 700007, "芳", "黄", Role.FINANCE, False, "zh-hans"),
     ),
     contact_name="李娜",
     contact_company="上海宏达机电有限公司",

@@ -1,5 +1,6 @@
 """The SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
+from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
 from models.customers import Contact, ContactLink, Customer
@@ -52,6 +53,8 @@ __all__ = [
     "SalesOrder",
     "ScratchData",
     "Team",
+    "TermsRequest",
+    "TermsRequestState",
     "Ticket",
     "TicketKind",
     "TicketStatus",

@@ -18,6 +18,7 @@ class Role(StrEnum):
     REP = "rep"
     MANAGER = "manager"
     DIRECTOR = "director"
+    FINANCE = "finance"  # approves terms changes; reads customers, orders, payments; logs payments
     ADMIN = "admin"
 
 

@@ -25,6 +25,7 @@ ROLE_LABELS = {
     Role.MANAGER: "Sales manager",
     Role.DIRECTOR: "Director",
     Role.ADMIN: "Admin",
+    Role.FINANCE: "Finance",
 }
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 

@@ -311,7 +311,7 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     # /invite: the role, a new team, the link; nonsense at a button step is re-asked.
     asked = await bot.send(admin, "/invite")
     assert asked[0].text == "你要邀请的人是什么角色？请选择："
-    assert asked[0].button_texts() == ["销售代表", "销售经理", "销售总监", "管理员"]
+    assert asked[0].button_texts() == ["销售代表", "销售经理", "销售总监", "管理员", "财务"]
     assert texts(await bot.send(admin, "随便")) == "请点上方的按钮选择，或发送 /cancel。"
     await bot.press(admin, "销售经理")
     question = admin.message(asked[0].message_id)  # the question turns into the next one
@@ -554,6 +554,7 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
         "🔗 绑定联系人",
         "✏️ 修改",
         "📜 修改记录",
+        "⚙️ 申请改条款",
     ]
 
     # /newcustomer, nonsense re-asked; then a duplicate offered instead.

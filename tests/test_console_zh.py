@@ -90,7 +90,8 @@ def test_lang_zh_seeds_a_chinese_company_and_speaks_chinese(tmp_path: Path) -> N
     )
     assert (
         "你是谁？请输入编号：1. 张丽（管理员），2. 周大卫（销售总监），3. 林梅（销售经理），"
-        "4. 陈涛（销售代表），5. 吴莎（销售代表），6. 李娜（客户联系人），7. 王伟（销售代表）\n"
+        "4. 陈涛（销售代表），5. 吴莎（销售代表），6. 李娜（客户联系人），7. 王伟（销售代表），"
+        "8. 黄芳（财务）\n"
         "编号> 4\n"
     ) in out
     assert "-- 你现在是陈涛（销售代表） --" in out
@@ -130,7 +131,7 @@ def test_lang_zh_seeds_a_chinese_company_and_speaks_chinese(tmp_path: Path) -> N
     try:
         with db.session() as session:
             users = {user.full_name: user for user in session.exec(select(User)).all()}
-            assert set(users) == {"张丽", "周大卫", "林梅", "陈涛", "吴莎", "王伟"}
+            assert set(users) == {"张丽", "周大卫", "林梅", "陈涛", "吴莎", "王伟", "黄芳"}
             assert {user.language for user in users.values()} == {"zh"}
             assert {user.timezone for user in users.values()} == {"Asia/Shanghai"}
             [team] = session.exec(select(Team)).all()
@@ -165,9 +166,10 @@ def test_the_english_demo_has_wang_wei_who_uses_chinese(tmp_path: Path) -> None:
     out = run_console(tmp_path, REP3_SCRIPT)
     english, _, tom = out.split("-- you are now Tom Chen (rep) --")
     wang = out.split("-- 你现在是王伟（销售代表） --")[1].split("-- you are now Tom Chen")[0]
-    # The English company as before, 王伟 listed last.
+    # The English company as before, 王伟 and then Fay of finance listed last.
     assert "demo database demo.db (new demo company)" in english
-    assert "6. Na Li (customer contact), 7. 王伟 (rep)\nnumber> rep1\n" in english
+    listed = "6. Na Li (customer contact), 7. 王伟 (rep), 8. Fay Huang (finance)\nnumber> rep1\n"
+    assert listed in english
     # As 王伟 the console's lines are Chinese, and the bot answers him in Chinese.
     assert "  rep1      Tom Chen（销售代表）\n" in wang and "  rep3      王伟（销售代表）\n" in wang
     assert "（身份：销售代表）" in wang and "What you can do" not in wang

@@ -81,6 +81,7 @@ async def test_customer_card_shows_the_essentials(
         "🔗 Link a contact",
         "✏️ Edit",
         "📜 History",
+        "⚙️ Ask for terms",
     ]
 
 

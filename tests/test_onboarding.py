@@ -71,7 +71,7 @@ async def test_configured_admin_is_registered_on_first_contact(
     assert [c["command"] for c in emulator.commands_for(None)] == ["start", "help"]
 
 
-@pytest.mark.parametrize("role", [Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN, Role.FINANCE])
 async def test_invite_registers_the_person_with_role_and_team(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock, role: Role
 ) -> None:
@@ -110,6 +110,9 @@ async def test_invite_registers_the_person_with_role_and_team(
     assert used.used_by_id == row.id and used.used_at == clock()
     assert "Li Wei accepted your invite and joined as" in admin.last().text
     assert ("invite" in menu_of(emulator, 5001)) is (role in (Role.MANAGER, Role.ADMIN))
+    assert ("approvals" in menu_of(emulator, 5001)) is (
+        role in (Role.MANAGER, Role.DIRECTOR, Role.FINANCE)
+    )
     assert ("users" in menu_of(emulator, 5001)) is (role == Role.ADMIN)
 
 

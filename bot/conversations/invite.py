@@ -68,7 +68,8 @@ async def start_invite(update: Update, context: BotContext) -> int:
     buttons = [
         (label(update, context, "role", role.value), f"inv:role:{role.value}") for role in roles
     ]
-    await reply(update, context, "invites/choose_role", markup=keyboard([buttons[:2], buttons[2:]]))
+    rows = [buttons[:2], buttons[2:4], buttons[4:]]
+    await reply(update, context, "invites/choose_role", markup=keyboard(rows))
     return CHOOSE_ROLE
 
 

@@ -39,6 +39,7 @@ from bot.conversations.settings import (
 )
 from bot.conversations.snooze import snooze_conversation, snooze_now
 from bot.conversations.terms import terms_conversation
+from bot.conversations.terms_request import terms_request_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import media_offer_handler, undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
@@ -55,6 +56,7 @@ from bot.handlers import (
     users,
 )
 from bot.handlers import contacts as contact_handlers
+from bot.handlers.approvals import decide_request, inbox, open_waiting
 from bot.handlers.digest import send_digest
 from bot.handlers.export import export_chosen, export_command
 from bot.handlers.outbox import show_outbox
@@ -76,6 +78,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             product_conversation(),
             ticket_conversation(),
             terms_conversation(),
+            terms_request_conversation(),
             record_edit_conversation(),
             snooze_conversation(),
             answer_conversation(),
@@ -99,6 +102,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),
             CommandHandler("export", export_command, filters=private),
+            CommandHandler("approvals", inbox, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -116,6 +120,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),
+            CallbackQueryHandler(inbox, pattern=r"^apv:list$"),
+            CallbackQueryHandler(open_waiting, pattern=r"^apv:[qt]:\d+$"),
+            CallbackQueryHandler(decide_request, pattern=r"^tr:(yes|no):\d+$"),
             CallbackQueryHandler(quotes.send_to_customer, pattern=r"^qs:\d+:\d+$"),
             CallbackQueryHandler(tickets.open_card, pattern=r"^tk:open:\d+$"),
             CallbackQueryHandler(contact_handlers.list_contacts, pattern=r"^ct:list:\d+$"),

@@ -17,7 +17,8 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import agenda, customers
+from bot.services import agenda, approvals, customers
+from bot.services.access import may_change_records
 from bot.services.errors import NotFound
 from models import Role
 
@@ -55,20 +56,22 @@ async def search_typed(update: Update, context: BotContext) -> None:
 def card_buttons(
     update: Update, context: BotContext, customer_id: int
 ) -> list[list[tuple[str, str]]]:
+    timeline = (label(update, context, "timeline"), f"tl:{customer_id}:0")
+    if not may_change_records(context.me.role):  # finance reads the card and its timeline
+        return [[timeline, history_button(update, context, "cus", customer_id)]]
     rows = [
         [
             (label(update, context, "log_visit"), f"vis:new:{customer_id}"),
             (label(update, context, "new_deal"), f"dl:new:{customer_id}"),
         ],
-        [
-            (label(update, context, "timeline"), f"tl:{customer_id}:0"),
-            (label(update, context, "link_contact"), f"ct:list:{customer_id}"),
-        ],
+        [timeline, (label(update, context, "link_contact"), f"ct:list:{customer_id}")],
         [(label(update, context, "edit"), f"ed:cus:{customer_id}")],
     ]
     if customers.may_set_terms(context.me):
         rows[-1].append((label(update, context, "terms"), f"trm:{customer_id}"))
     rows[-1].append(history_button(update, context, "cus", customer_id))
+    if approvals.may_ask_terms(context.me):
+        rows.append([(label(update, context, "ask_terms"), f"tq:{customer_id}")])
     return rows
 
 

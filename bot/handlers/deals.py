@@ -17,6 +17,7 @@ from bot.handlers.replies import (
     show,
 )
 from bot.services import deals, orders
+from bot.services.access import may_change_records
 from bot.services.deals import DealView
 from bot.services.errors import NotAllowed, NotFound
 from models import LostReason, Role
@@ -35,10 +36,11 @@ def _stage_rows(
         for key in keys
         if key != deal.stage_key
     ]
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    if deal.is_open:
+    writes = may_change_records(context.me.role)  # finance reads the deal, its order, customer
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)] if writes else []
+    if deal.is_open and writes:
         rows.insert(0, [(label(update, context, "quote"), f"q:deal:{deal.deal_id}")])
-    if deal.stage_key == "won":
+    if deal.stage_key == "won" and (order_id or writes):
         order_button = (
             (label(update, context, "open_order"), f"ord:open:{order_id}")
             if order_id

@@ -10,6 +10,7 @@ from bot.context import BotContext
 from bot.handlers.history import history_button
 from bot.handlers.replies import callback_parts, int_part, keyboard, label, reply, show
 from bot.services import orders
+from bot.services.access import may_change_records
 from bot.services.errors import NotFound
 
 
@@ -24,7 +25,7 @@ async def send_order_card(
     with context.deps.db.session() as session:
         order = orders.order_view(session, context.me, order_id, today=context.local_today())
     rows = []
-    if order.delivered_at is None:
+    if order.delivered_at is None and may_change_records(context.me.role):  # not finance
         rows.append([(label(update, context, "mark_delivered"), f"ord:dlv:{order_id}")])
     if order.due > 0:
         rows.append([(label(update, context, "log_payment"), f"pay:ord:{order_id}")])

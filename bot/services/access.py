@@ -23,6 +23,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (*SELLING, "export", "settings", "language", "help", "cancel"),
     Role.MANAGER: (
         *SELLING,
+        "approvals",
         "digest",
         "invite",
         "import",
@@ -34,9 +35,22 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
     Role.DIRECTOR: (
         "today",
+        "approvals",
         "customers",
         "deals",
         "digest",
+        "export",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
+    # Finance reads every customer, order and payment, logs payments and decides terms requests.
+    Role.FINANCE: (
+        "approvals",
+        "customers",
+        "deals",
+        "pay",
         "export",
         "settings",
         "language",
@@ -59,6 +73,16 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "cancel",
     ),
 }
+
+
+# Roles that see records without changing them (a button or forged press gets "not allowed").
+READ_ONLY_ROLES = frozenset({Role.FINANCE})
+
+
+def may_change_records(role: Role) -> bool:
+    """Whether ``role`` may log touches, create or move deals, edit customers and contacts, open
+    tickets and orders, and build quotes (finance only reads them, and logs payments)."""
+    return role not in READ_ONLY_ROLES
 
 
 def commands_for(role: Role | None) -> tuple[str, ...]:

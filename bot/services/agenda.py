@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from bot.services.approvals import RequestView, requests_on_timeline
 from bot.services.care import birthday_on
 from bot.services.orders import visible_orders
 from bot.services.people import Actor
@@ -42,6 +43,9 @@ STORY_ORDER = {
     "deal_value": 4,
     "order_created": 5,
     "payment": 6,
+    "terms_asked": 1,
+    "terms_manager": 2,
+    "terms_finance": 3,
 }
 
 
@@ -187,6 +191,7 @@ class TimelineEntry:
     contact_name: str | None = None  # the contact a record change is about
     old_amount: Decimal | None = None  # a deal's value before it changed (deal_value)
     old_currency: str | None = None
+    terms: RequestView | None = None  # a terms request: asked, or a step's decision
 
 
 @dataclass(frozen=True)
@@ -417,6 +422,16 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
         )
         for change, deal, contact, quote in value_rows
     ]
+    for request in requests_on_timeline(session, customer_id, wanted):
+        steps = [("terms_asked", request.created_at, request.requester_name)]
+        if request.manager_decided_at is not None:
+            steps.append(("terms_manager", request.manager_decided_at, request.manager_name or ""))
+        if request.finance_decided_at is not None:
+            steps.append(("terms_finance", request.finance_decided_at, request.finance_name or ""))
+        entries += [
+            TimelineEntry(at=at, kind=kind, author_name=author, terms=request)
+            for kind, at, author in steps
+        ]
     # Newest first; for one instant, later steps of the same story first.
     entries.sort(key=lambda entry: (entry.at, STORY_ORDER.get(entry.kind, 1)), reverse=True)
     start = page * TIMELINE_PAGE_SIZE

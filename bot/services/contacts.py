@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot.services.errors import NotFound, ServiceError
 from bot.services.orders import OrderView, customer_orders
 from bot.services.people import Actor
-from bot.services.visibility import visible_customer
+from bot.services.visibility import refuse_read_only, visible_customer
 from models import Contact, ContactLink, Customer, User
 
 LINK_VALIDITY = timedelta(days=7)
@@ -60,6 +60,7 @@ def create_link(
     session: Session, actor: Actor, contact_id: int, *, now: datetime
 ) -> tuple[str, str]:
     """A one-time code (valid seven days) for the contact; returns (code, contact name)."""
+    refuse_read_only(actor)
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise NotFound()

@@ -21,7 +21,7 @@ from bot.services.history import birthday_text
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
 from bot.services.records import set_customer_name
-from bot.services.visibility import customers_visible_to, visible_customer
+from bot.services.visibility import customers_visible_to, refuse_read_only, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 from models.customers import SEARCH_FTS_TABLE, phone_digits, search_chars
 
@@ -655,6 +655,7 @@ def create_customer(
     """A new customer owned by ``actor`` (and its first contact), unless it looks like one the
     person can already see: then DuplicateCustomer lists those, and ``allow_duplicate`` overrides.
     """
+    refuse_read_only(actor)
     clean_name = " ".join(name.split())
     if not clean_name or len(clean_name) > 200 or clean_name.startswith("/"):
         raise CustomerNameInvalid()
@@ -782,6 +783,42 @@ def may_set_terms(actor: Actor) -> bool:
     return actor.role in TERMS_ROLES
 
 
+def check_term(field: str, value: Decimal | None) -> None:
+    """Refuse a value a term cannot take (TermsInvalid), or an unknown term (NotFound)."""
+    if field == "discount":
+        if value is not None and not (
+            Decimal(0) <= value <= Decimal(100) and value == round(value, 2)
+        ):
+            raise TermsInvalid(field=field)
+    elif field == "days":
+        if value is None or value != int(value) or not 0 <= value <= 365:
+            raise TermsInvalid(field=field)
+    elif field == "credit":
+        if value is None or value < 0 or value != round(value, 2):
+            raise TermsInvalid(field=field)
+    else:
+        raise NotFound()
+
+
+def term_value(customer: Customer, field: str) -> Decimal | None:
+    """A customer's current value of one term (None: no discount limit of its own)."""
+    if field == "discount":
+        return customer.max_discount_pct
+    if field == "days":
+        return Decimal(customer.payment_terms_days)
+    return customer.credit_limit
+
+
+def apply_term(customer: Customer, field: str, value: Decimal | None) -> None:
+    """Write a checked value of one term on the customer (the caller checked who may)."""
+    if field == "discount":
+        customer.max_discount_pct = value
+    elif field == "days":
+        customer.payment_terms_days = int(value or 0)
+    else:
+        customer.credit_limit = value or Decimal(0)
+
+
 def set_terms(
     session: Session,
     actor: Actor,
@@ -799,22 +836,8 @@ def set_terms(
     if not may_set_terms(actor):
         raise NotAllowed()
     customer = visible_customer(session, actor, customer_id)
-    if field == "discount":
-        if value is not None and not (
-            Decimal(0) <= value <= Decimal(100) and value == round(value, 2)
-        ):
-            raise TermsInvalid(field=field)
-        customer.max_discount_pct = value
-    elif field == "days":
-        if value is None or value != int(value) or not 0 <= value <= 365:
-            raise TermsInvalid(field=field)
-        customer.payment_terms_days = int(value)
-    elif field == "credit":
-        if value is None or value < 0 or value != round(value, 2):
-            raise TermsInvalid(field=field)
-        customer.credit_limit = value
-    else:
-        raise NotFound()
+    check_term(field, value)
+    apply_term(customer, field, value)
     customer.updated_at = now
     session.flush()
     return customer.name

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible, visible_customer
+from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import (
     Customer,
     Deal,
@@ -121,6 +121,7 @@ def _stage(session: Session, key: str) -> PipelineStage:
 
 def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: datetime) -> Deal:
     """A new deal in the first stage, owned by the person, on a customer they may see."""
+    refuse_read_only(actor)
     visible_customer(session, actor, draft.customer_id)
     first = _stage(session, FIRST_STAGE)
     if draft.amount <= 0:
@@ -207,6 +208,7 @@ def move_stage(
     now: datetime,
 ) -> DealView:
     """Move a deal to ``to_stage`` (its default probability comes along) and record the move."""
+    refuse_read_only(actor)
     deal, customer, owner = _visible_deal(session, actor, deal_id)
     target = _stage(session, to_stage)
     if deal.stage_key == target.key:

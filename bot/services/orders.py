@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from bot.services import history
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible, visible_customer
+from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import (
     Customer,
     Deal,
@@ -263,6 +263,7 @@ def deal_title(session: Session, actor: Actor, deal_id: int) -> str:
 def create_order(session: Session, actor: Actor, draft: OrderDraft, *, now: datetime) -> SalesOrder:
     """The order of a won deal: it bills the deal's quote (see ``billing``) or else its value,
     owners from the deal's team, instalments adding up exactly to the billed total."""
+    refuse_read_only(actor)
     deal = _won_deal(session, actor, draft.deal_id)
     if session.exec(select(SalesOrder).where(SalesOrder.deal_id == draft.deal_id)).first():
         raise OrderExists()
@@ -470,6 +471,7 @@ def log_payment(
 
 
 def mark_delivered(session: Session, actor: Actor, order_id: int, *, now: datetime) -> None:
+    refuse_read_only(actor)
     order = _visible_order(session, actor, order_id)
     if order.delivered_at is None:
         order.delivered_at, order.updated_at = now, now

@@ -217,7 +217,7 @@ def resolve_actor(
 def invitable_roles(actor: Actor) -> list[Role]:
     """The roles ``actor`` may invite people into."""
     if actor.role == Role.ADMIN:
-        return [Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN]
+        return [Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN, Role.FINANCE]
     if actor.role == Role.MANAGER and actor.team_id is not None:
         return [Role.REP]
     return []

@@ -16,7 +16,7 @@ from bot.services import history
 from bot.services.deals import ValueChange, advance_to, set_value_from_quote
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible
+from bot.services.visibility import owned_by_visible, refuse_read_only
 from models import (
     Contact,
     Customer,
@@ -331,6 +331,7 @@ def submit_quote(
     now: datetime,
 ) -> Decision:
     """Save a quote; issue it at once when within the rep's limits, else send it for approval."""
+    refuse_read_only(actor)
     deal = _open_deal(session, actor, deal_id)
     pricing = price_quote(
         session, lines, overall_discount_pct, limits, customer_id=deal.customer_id

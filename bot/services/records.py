@@ -18,7 +18,7 @@ from bot.services import history
 from bot.services.errors import NotFound, ServiceError
 from bot.services.history import birthday_text
 from bot.services.people import Actor, find_timezone
-from bot.services.visibility import visible_customer
+from bot.services.visibility import refuse_read_only, visible_customer
 from models import ChangeEntry, Contact, Customer, Timeframe, User
 
 CUSTOMER_FIELDS = ("name", "phone", "address", "industry", "tier", "timeframe")
@@ -104,6 +104,7 @@ def edit_customer(
     session: Session, actor: Actor, customer_id: int, field: str, text: str | None, *, now: datetime
 ) -> Change:
     """Set one of a visible customer's facts from what the person typed or chose."""
+    refuse_read_only(actor)
     if field not in CUSTOMER_FIELDS:
         raise NotFound()
     customer = visible_customer(session, actor, customer_id)
@@ -175,6 +176,7 @@ def edit_contact(
     session: Session, actor: Actor, contact_id: int, field: str, text: str | None, *, now: datetime
 ) -> Change:
     """Set one of a contact's facts (at a customer the person may see)."""
+    refuse_read_only(actor)
     contact = _visible_contact(session, actor, contact_id)
     return _change_contact(session, contact, field, text, user_id=actor.user_id, now=now)
 
@@ -219,6 +221,7 @@ def add_contact(
     session: Session, actor: Actor, customer_id: int, draft: ContactDraft, *, now: datetime
 ) -> Change:
     """A new contact at a visible customer, every value checked as an edit would be."""
+    refuse_read_only(actor)
     customer = visible_customer(session, actor, customer_id)
     values = {
         field: check_contact_value(field, getattr(draft, field), now=now)

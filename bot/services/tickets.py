@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible, visible_customer
+from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import Contact, Customer, Ticket, TicketKind, TicketStatus, User
 
 NEXT_STATUS = {
@@ -58,6 +58,7 @@ def open_ticket(
     now: datetime,
 ) -> Ticket:
     """A new request on a customer the person may see, assigned to the customer's owner."""
+    refuse_read_only(actor)
     customer = visible_customer(session, actor, customer_id)
     text = description.strip()
     if not text:
@@ -147,6 +148,7 @@ def move_ticket(
     session: Session, actor: Actor, ticket_id: int, status: TicketStatus, *, now: datetime
 ) -> TicketView:
     """Open → in progress → resolved (or open → resolved); never back."""
+    refuse_read_only(actor)
     ticket, customer, owner = _row(session, actor, ticket_id)
     if status.value not in NEXT_STATUS[ticket.status]:
         raise StatusUnchanged()

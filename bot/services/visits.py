@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from bot.services.deals import refresh_last_activity
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible, visible_customer
+from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import Attachment, Customer, Touch, TouchKind
 
 UNDO_WINDOW = timedelta(minutes=5)
@@ -63,6 +63,7 @@ def log_touch(session: Session, actor: Actor, draft: TouchDraft, *, now: datetim
 
     The author's earlier open follow-ups on that customer count as done: they touched it now.
     """
+    refuse_read_only(actor)
     customer = visible_customer(session, actor, draft.customer_id)
     for earlier in session.exec(
         select(Touch).where(

@@ -1,7 +1,8 @@
 """The morning brief to each rep and manager at MORNING_BRIEF_TIME in their zone: today's
 follow-ups and overdue ones, deals past their close date, contacts' birthdays, instalments they
-collect that are due or overdue, and on Mondays the deals gone stale (the weekly summary). An
-empty day is one line. Key ``brief:<user>:<their local date>``.
+collect that are due or overdue, approvals waiting for them more than a day (a director, who
+gets no brief otherwise, gets one on days something waits that long), and on Mondays the deals
+gone stale (the weekly summary). An empty day is one line. Key ``brief:<user>:<their local date>``.
 
 A brief time inside STAFF_QUIET_HOURS makes it due when they end. A brief is worth reading only
 that morning: one not sent at its time (the bot was down) goes out within LATE_WINDOW of it,
@@ -16,12 +17,14 @@ from datetime import date, datetime, timedelta
 from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
 from bot.reminders.timing import at_local, quiet_until
-from bot.services import agenda, deals, orders
+from bot.services import agenda, approvals, deals, orders
 from bot.services.people import Actor
 from models import Role
 
 KIND = "brief"
-BRIEFED = (Role.REP, Role.MANAGER)
+BRIEFED = (Role.REP, Role.MANAGER, Role.FINANCE)
+BRIEFED_WHEN_WAITED_ON = (Role.DIRECTOR,)  # only on days an approval waits for them too long
+APPROVAL_LATE_AFTER = timedelta(days=1)
 LATE_WINDOW = timedelta(hours=2)  # how late a brief may still go out, marked late
 TOO_LATE = f"too late: more than {LATE_WINDOW.total_seconds() / 3600:g} h past its time"
 LATE_NOTE_KINDS.add(KIND)
@@ -38,7 +41,7 @@ def produce(tick: Tick) -> None:
     settings = tick.settings
     briefs = []
     for user in tick.staff():
-        if user.role not in BRIEFED:
+        if user.role not in BRIEFED + BRIEFED_WHEN_WAITED_ON:
             continue
         zone = user.timezone
         today = tick.today(zone)
@@ -50,7 +53,11 @@ def produce(tick: Tick) -> None:
         if key in written:
             continue
         last_chance = min(due + LATE_WINDOW, tick.end_of_day(today, zone))
-        day = agenda.my_day(tick.session, Actor.of(user), now=tick.now)
+        actor = Actor.of(user)
+        waiting = approvals.waiting_for(tick.session, actor, before=tick.now - APPROVAL_LATE_AFTER)
+        if user.role not in BRIEFED and (not waiting or tick.now >= last_chance):
+            continue
+        day = agenda.my_day(tick.session, actor, now=tick.now)
         instalments = orders.open_instalments(
             tick.session, payment_owner_id=user.id, due_until=today
         )
@@ -76,5 +83,6 @@ def produce(tick: Tick) -> None:
             day=day,
             instalments=instalments,
             stale=stale,
+            waiting=waiting,
             today=today,
         )
