@@ -27,6 +27,7 @@ from bot.conversations.lost import lost_note_conversation
 from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.order import order_conversation
 from bot.conversations.pay import pay_conversation
+from bot.conversations.period_range import period_range_conversation
 from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
@@ -42,7 +43,19 @@ from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import media_offer_handler, undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
+from bot.handlers import (
+    basics,
+    customers,
+    deals,
+    funnel,
+    gate,
+    orders,
+    quotes,
+    team,
+    tickets,
+    today,
+    users,
+)
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.digest import send_digest
 from bot.handlers.outbox import show_outbox
@@ -73,6 +86,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),
+            period_range_conversation(),
             CommandHandler("start", basics.start, filters=private),
             CommandHandler("help", basics.help_command, filters=private),
             CommandHandler("cancel", basics.cancel_outside, filters=private),
@@ -86,6 +100,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),
+            CommandHandler("funnel", funnel.funnel_command, filters=private),
+            CommandHandler("team", team.team_command, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -107,6 +123,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
+            CallbackQueryHandler(funnel.funnel_button, pattern=r"^fun:v:"),
+            CallbackQueryHandler(funnel.back_to_funnel, pattern=r"^fun:b:"),
+            CallbackQueryHandler(funnel.stage_deals, pattern=r"^fun:s:"),
+            CallbackQueryHandler(funnel.pick_team, pattern=r"^fun:teams:"),
+            CallbackQueryHandler(team.team_button, pattern=r"^team:v:"),
+            CallbackQueryHandler(team.pick_team, pattern=r"^team:teams:"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),

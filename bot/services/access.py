@@ -20,13 +20,25 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "settings", "language", "help", "cancel"),
-    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "language", "help", "cancel"),
+    Role.REP: (*SELLING, "funnel", "settings", "language", "help", "cancel"),
+    Role.MANAGER: (
+        *SELLING,
+        "digest",
+        "funnel",
+        "team",
+        "invite",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.DIRECTOR: (
         "today",
         "customers",
         "deals",
         "digest",
+        "funnel",
+        "team",
         "settings",
         "language",
         "help",
@@ -41,6 +53,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "outbox",
         "care",
         "customers",
+        "funnel",
+        "team",
         "settings",
         "language",
         "help",
