@@ -62,6 +62,8 @@ async def test_configured_admin_is_registered_on_first_contact(
         "outbox",
         "care",
         "customers",
+        "funnel",
+        "team",
         "settings",
         "language",
         "help",

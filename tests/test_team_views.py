@@ -475,7 +475,7 @@ TEAM_WEEK = "\n".join(
         "",
         "1. Tom",
         "🚗 2 visits · 📞 1 call · 💼 1 new deal",
-        "🏆 Won 0 · ✖ Lost 1 (USD 3,000.00) · win rate 0% · — days to close",
+        "🏆 Won 0 · ✖ Lost 1 (USD 3,000.00) · win rate 0%",
         "⚠️ 2 overdue follow-ups",
         "⭐ Tier A, last touch: 上海宏达机电有限公司 never, Golden Harvest Foods 2 days"
         " ago, Acme Machinery 1 day ago",
@@ -571,3 +571,58 @@ async def test_director_team_all_and_one(
 def test_typed_ranges(typed: str, expected: tuple[date, date] | None) -> None:
     found = parse_range(typed, now=NOW, zone="Asia/Shanghai")
     assert (None if found is None else (found.first, found.last)) == expected
+
+
+async def test_range_step_re_asks_for_a_location_and_leaves_with_cancel(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    seed = await seeded(bot, emulator, db, clock)
+    mei = seed.team.manager
+    await bot.send(mei, "/team")
+    await bot.press(mei, "📅 Choose days")
+    await bot.settle(await mei.send_location(31.2, 121.5))
+    assert mei.last().text == (
+        "Let's finish this first: answer the question above, or send /cancel to leave it."
+    )
+    await bot.send(mei, "/cancel")
+    assert mei.last().text == "Cancelled. Nothing was saved."
+    assert "Which days" not in texts(await bot.send(mei, "Acme"))
+
+
+async def test_chinese_manager_reads_funnel_chart_and_team_in_chinese(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    seed = await seeded(bot, emulator, db, clock)
+    mei = seed.team.manager
+    await bot.send(mei, "/language")
+    await bot.press(mei, "中文")
+    photo, text = photo_and_text(await bot.send(mei, "/funnel"))
+    assert text.text.startswith("📈 销售漏斗 · North——本月，11月1日 – 2026年11月30日")
+    assert "• 已报价（50%）：1 个 · US$20,000.00 · 加权 US$10,000.00" in text.text
+    assert "赢单率：67% · 平均成交天数：12.3" in text.text
+    assert text.button_texts()[:3] == ["线索（2）", "已报价（1）", "谈判中（1）"]
+    assert photo.text.startswith("📈 销售漏斗 · North：各阶段进行中的商机（USD）")
+    with db.session() as session:
+        actor = actor_of(db, mei.id)
+        funnel = analytics.funnel(
+            session,
+            actor,
+            scope=analytics.resolve_scope(session, actor, "my"),
+            period=period_of(PeriodKind.MONTH, date(2026, 11, 25)),
+            currency="USD",
+        )
+    chart = chart_of(bot.deps.renderer, "zh", funnel, bot.deps.documents.font)
+    assert [bar.name for bar in chart.bars] == [
+        "线索",
+        "已确认需求",
+        "已报价",
+        "谈判中",
+        "合同审核",
+        "预测",
+    ]
+    assert emulator.file(photo.file_id or "").content == chart.png
+    [report] = await bot.send(mei, "/team")
+    assert report.text.startswith("👥 团队 · North——本周，11月23日 – 2026年11月29日")
+    assert "1. Tom\n🚗 拜访 2 次 · 📞 电话 1 个 · 💼 新商机 1 个" in report.text
+    assert "⚠️ 逾期跟进 0 个 · 💰 逾期待收 US$1,000.00" in report.text
+    assert report.button_texts() == ["✓ 本周", "本月", "📅 自选日期"]
