@@ -62,7 +62,9 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deal_funnel", "stage_key", "owner_id", "currency", "amount"),
         # /funnel's forecast by expected close, won and lost in a period, /team's new deals
         # (migration 0023).
-        sa.Index("ix_deal_stage_key_expected_close", "stage_key", "expected_close"),
+        sa.Index(
+            "ix_deal_forecast", "stage_key", "expected_close", "owner_id", "currency", "amount"
+        ),
         sa.Index("ix_deal_closed_at", "closed_at"),
         sa.Index("ix_deal_created_at", "created_at"),
     )
