@@ -24,7 +24,15 @@ from bot.services.orders import InstalmentDraft, OrderDraft
 from bot.services.visits import TouchDraft, log_touch
 from models import Customer, Deal, LostReason, Role, Team, TouchKind
 from tests.conftest import FakeClock
-from tests.flows import SalesTeam, actor_of, add_customer, register, sales_team, texts
+from tests.flows import (
+    SalesTeam,
+    actor_of,
+    add_customer,
+    link_contact,
+    register,
+    sales_team,
+    texts,
+)
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 25 Nov, 10:00 in Shanghai
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -111,7 +119,7 @@ async def seeded(bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: F
     clock.current = NOW
     team = await sales_team(bot, emulator)
     director = await register(bot, emulator, team.admin, Role.DIRECTOR, 5301, "Dave")
-    acme = add_customer(db, team.tom, "Acme Machinery")
+    acme = add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
     golden = add_customer(db, team.tom, "Golden Harvest Foods")
     hongda = add_customer(db, team.tom, "上海宏达机电有限公司")
     brightway = add_customer(db, team.tom, "Brightway Logistics")
@@ -626,3 +634,60 @@ async def test_chinese_manager_reads_funnel_chart_and_team_in_chinese(
     assert "1. Tom\n🚗 拜访 2 次 · 📞 电话 1 个 · 💼 新商机 1 个" in report.text
     assert "⚠️ 逾期跟进 0 个 · 💰 逾期待收 US$1,000.00" in report.text
     assert report.button_texts() == ["✓ 本周", "本月", "📅 自选日期"]
+
+
+REFUSED = "You can't do that with your role."
+
+
+async def test_role_matrix_for_funnel_and_team(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    """/funnel, /team and a North stage button × every kind of person."""
+    seed = await seeded(bot, emulator, db, clock)
+    team = seed.team
+    south_manager = await register(bot, emulator, team.admin, Role.MANAGER, 5401, "Sam", "South")
+    contact = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
+    stranger = emulator.user(5999, "Stranger")
+    north_lead = f"fun:s:t{seed.north}:month:lead:0"
+    # person → (first line of /funnel's text, of /team's, the answer to the North stage button)
+    matrix: list[tuple[SimUser, str, str, str]] = [
+        (team.tom, "📈 Funnel · your deals — this month", REFUSED, "Not found."),
+        (team.ken, "📈 Funnel · your deals — this month", REFUSED, "Not found."),
+        (team.manager, "📈 Funnel · North — this month", "👥 Team · North — this week", ""),
+        (
+            south_manager,
+            "📈 Funnel · South — this month",
+            "👥 Team · South — this week",
+            "Not found.",
+        ),
+        (
+            seed.director,
+            "📈 Funnel · all teams — this month",
+            "👥 Team · all teams — this week",
+            "",
+        ),
+        (team.admin, "📈 Funnel · all teams — this month", "👥 Team · all teams — this week", ""),
+    ]
+    for person, funnel_line, team_line, button in matrix:
+        answer = await bot.send(person, "/funnel")
+        assert answer[-1].text.split(",")[0].startswith(funnel_line.split(",")[0]), (
+            person.first_name
+        )
+        answer = await bot.send(person, "/team")
+        assert answer[-1].text.startswith(team_line), person.first_name
+        before = len(person.callback_answers)
+        await bot.settle(await person.press_data(north_lead))
+        if button:
+            assert person.callback_answers[-1]["text"] == button, person.first_name
+        else:
+            assert len(person.callback_answers) == before + 1
+            assert person.last().text.startswith("📈 Lead · North: 2 open deals"), person.first_name
+    # A customer's contact and a stranger get no staff view.
+    for outsider in (contact, stranger):
+        for command in ("/funnel", "/team"):
+            answer = await bot.send(outsider, command)
+            assert not any(
+                "Funnel" in message.text or "Team ·" in message.text for message in answer
+            ), (outsider.first_name, command)
+            assert answer, (outsider.first_name, command)
+    assert stranger.last().text.startswith("Hello! I am the sales team's assistant")
