@@ -1,4 +1,6 @@
-"""Images the bot sends: the sales funnel of a manager's daily digest, as a PNG for sendPhoto.
+"""Images the bot sends, as PNGs for sendPhoto: the sales funnel of a manager's daily digest
+(``funnel_png``), and /funnel's open deals per stage with the period's forecast
+(``pipeline_chart``, which returns the figures it drew with the picture).
 
 Drawn with matplotlib's Agg renderer on a bare ``Figure`` (no pyplot, no global backend or
 rcParams change), so it needs no display and each call works on its own figure. Rendering takes
