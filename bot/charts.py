@@ -1,4 +1,6 @@
-"""Images the bot sends: the sales funnel of a manager's daily digest, as a PNG for sendPhoto.
+"""Images the bot sends, as PNGs for sendPhoto: the sales funnel of a manager's daily digest
+(``funnel_png``), and /funnel's open deals per stage with the period's forecast
+(``pipeline_chart``, which returns the figures it drew with the picture).
 
 Drawn with matplotlib's Agg renderer on a bare ``Figure`` (no pyplot, no global backend or
 rcParams change), so it needs no display and each call works on its own figure. Rendering takes
@@ -229,3 +231,129 @@ def _short(name: str) -> str:
 def _width_px(text: Text) -> float:
     """The text's width in pixels, laid out by the figure's (Agg) renderer."""
     return float(text.get_window_extent().width)
+
+
+# -- the /funnel chart: open deals per stage and the period's forecast ------------------------
+
+WEIGHTED_COLOR = "#1F3A68"  # the probability-weighted part, drawn over the full value
+FORECAST_COLOR = "#55A868"
+FORECAST_WEIGHTED_COLOR = "#2D6A3E"
+PIPELINE_GAP_SLOTS = 0.6  # air between the stages and the forecast bar, in stage slots
+
+
+@dataclass(frozen=True)
+class PipelineBar:
+    """One bar of the /funnel chart: a stage's open deals, or the forecast (last)."""
+
+    name: str
+    count: int
+    value: Decimal
+    weighted: Decimal
+
+
+@dataclass(frozen=True)
+class PipelineChart:
+    """The PNG and what it drew: one bar per stage then the forecast bar, each with the numbers
+    its label shows (the bars' lengths are these values, read back from the figure)."""
+
+    png: bytes
+    bars: list[PipelineBar]
+
+
+@dataclass(frozen=True)
+class PipelineWords:
+    """The /funnel chart's words in the reader's language."""
+
+    title: str
+    subtitle: str  # e.g. "Weighted by stage probability · USD"
+    label: Callable[[PipelineBar], str]  # beside each bar
+
+
+def pipeline_chart(
+    stages: Sequence[PipelineBar],
+    forecast: PipelineBar,
+    *,
+    words: PipelineWords,
+    font: Path | None = None,
+) -> PipelineChart:
+    """Open deals per stage (full value, and its weighted part drawn darker over it) and one
+    last bar for the forecast of the period, as PNG bytes with the figures drawn."""
+    font = font if font is not None else find_cjk_font(None)
+    bars = [*stages, forecast]
+    height_px = BASE_HEIGHT_PX + STAGE_HEIGHT_PX * len(bars)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    figure.text(
+        LEFT_PAD_PX / WIDTH_PX,
+        1 - 30 / height_px,
+        words.title,
+        ha="left",
+        va="center",
+        color=TEXT_COLOR,
+        fontproperties=_font(font, 15, bold=True),
+    )
+    figure.text(
+        LEFT_PAD_PX / WIDTH_PX,
+        1 - 60 / height_px,
+        words.subtitle,
+        ha="left",
+        va="center",
+        color=MUTED_COLOR,
+        fontproperties=_font(font, 12),
+    )
+    positions = [float(index) for index in range(len(stages))]
+    positions.append(len(stages) + PIPELINE_GAP_SLOTS)
+    by_value = any(bar.value for bar in bars)
+    lengths = [float(bar.value) if by_value else float(bar.count) for bar in bars]
+    weighted = [float(bar.weighted) if by_value else 0.0 for bar in bars]
+
+    axes.set_yticks(positions, [_short(bar.name) for bar in bars])
+    name_font = _font(font, 12)
+    for tick_label in axes.get_yticklabels():
+        tick_label.set_fontproperties(name_font)
+        tick_label.set_color(TEXT_COLOR)
+    axes.tick_params(axis="y", length=0, pad=LABEL_GAP_PX)
+    axes.tick_params(axis="x", bottom=False, labelbottom=False)
+    for spine in ("top", "right", "bottom"):
+        axes.spines[spine].set_visible(False)
+    axes.spines["left"].set_color("#BBBBBB")
+    names_px = max(_width_px(label) for label in axes.get_yticklabels())
+    left_px = min(LEFT_PAD_PX + names_px + LABEL_GAP_PX, WIDTH_PX * 0.4)
+    axes_width_px = WIDTH_PX - left_px - RIGHT_PAD_PX
+    axes.set_position(
+        (
+            left_px / WIDTH_PX,
+            BOTTOM_PX / height_px,
+            axes_width_px / WIDTH_PX,
+            (height_px - HEADER_PX - BOTTOM_PX) / height_px,
+        )
+    )
+    colors = [BAR_COLOR] * len(stages) + [FORECAST_COLOR]
+    dark = [WEIGHTED_COLOR] * len(stages) + [FORECAST_WEIGHTED_COLOR]
+    full = axes.barh(positions, lengths, height=BAR_HEIGHT, color=colors)
+    axes.barh(positions, weighted, height=BAR_HEIGHT, color=dark)
+    labels = axes.bar_label(
+        full,
+        labels=[words.label(bar) for bar in bars],
+        padding=LABEL_GAP_PX * 72 / DPI,
+        color=TEXT_COLOR,
+        fontproperties=_font(font, 11),
+    )
+    x_max = max(lengths) or 1.0
+    for length, label in zip(lengths, labels, strict=True):
+        room_px = axes_width_px - LABEL_GAP_PX - _width_px(label)
+        if length > 0:
+            x_max = max(x_max, length * axes_width_px / max(room_px, axes_width_px * 0.2))
+    axes.set_xlim(0, x_max)
+    axes.set_ylim(positions[-1] + 0.8, -0.8)  # the first stage on top, the forecast last
+
+    # What was drawn, read back from the figure: the test of a chart is its numbers.
+    drawn = [patch.get_width() for patch in full.patches]
+    assert drawn == lengths, (drawn, lengths)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return PipelineChart(png=buffer.getvalue(), bars=list(bars))

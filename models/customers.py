@@ -32,6 +32,8 @@ class Customer(SQLModel, table=True):
         # director, a rep's own through the owner (migration 0018).
         sa.Index("ix_customer_updated_at", "updated_at"),
         sa.Index("ix_customer_owner_updated_at", "owner_id", "updated_at"),
+        # /team's tier-A customers per owner (migration 0023).
+        sa.Index("ix_customer_tier_owner_id", "tier", "owner_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -60,6 +60,13 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deal_owner_id_expected_close", "owner_id", "expected_close"),
         # The digest's funnel, summed in the database from the index alone.
         sa.Index("ix_deal_funnel", "stage_key", "owner_id", "currency", "amount"),
+        # /funnel's forecast by expected close, won and lost in a period, /team's new deals
+        # (migration 0023).
+        sa.Index(
+            "ix_deal_forecast", "stage_key", "expected_close", "owner_id", "currency", "amount"
+        ),
+        sa.Index("ix_deal_closed_at", "closed_at"),
+        sa.Index("ix_deal_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -406,7 +406,11 @@ async def test_finance_logs_a_payment_on_any_order_and_changes_nothing_else(
     await bot.press(finance, "Today")
     card = finance.last()
     assert "💰 Payment of CNY 5,000.00 logged." in card.text
-    assert card.button_texts() == ["💰 Log a payment", "Open customer", "📜 History"]  # no 🚚 Mark delivered
+    assert card.button_texts() == [
+        "💰 Log a payment",
+        "Open customer",
+        "📜 History",
+    ]  # no 🚚 Mark delivered
     with db.session() as session:
         payment = session.exec(select(Payment)).one()
         assert payment.amount == Decimal("5000.00") and payment.order_id == order_id

@@ -63,6 +63,8 @@ async def test_configured_admin_is_registered_on_first_contact(
         "care",
         "customers",
         "export",
+        "funnel",
+        "team",
         "settings",
         "language",
         "help",

@@ -27,6 +27,7 @@ from bot.conversations.lost import lost_note_conversation
 from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.order import order_conversation
 from bot.conversations.pay import pay_conversation
+from bot.conversations.period_range import period_range_conversation
 from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
@@ -47,10 +48,12 @@ from bot.handlers import (
     basics,
     customers,
     deals,
+    funnel,
     gate,
     history,
     orders,
     quotes,
+    team,
     tickets,
     today,
     users,
@@ -88,6 +91,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             newcustomer_conversation(),
             invite_conversation(),
             settings_conversation(),
+            period_range_conversation(),
             CommandHandler("start", basics.start, filters=private),
             CommandHandler("help", basics.help_command, filters=private),
             CommandHandler("cancel", basics.cancel_outside, filters=private),
@@ -103,6 +107,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("digest", send_digest, filters=private),
             CommandHandler("export", export_command, filters=private),
             CommandHandler("approvals", inbox, filters=private),
+            CommandHandler("funnel", funnel.funnel_command, filters=private),
+            CommandHandler("team", team.team_command, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -131,6 +137,12 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
             CallbackQueryHandler(export_chosen, pattern=r"^exp:\w+$"),
+            CallbackQueryHandler(funnel.funnel_button, pattern=r"^fun:v:"),
+            CallbackQueryHandler(funnel.back_to_funnel, pattern=r"^fun:b:"),
+            CallbackQueryHandler(funnel.stage_deals, pattern=r"^fun:s:"),
+            CallbackQueryHandler(funnel.pick_team, pattern=r"^fun:teams:"),
+            CallbackQueryHandler(team.team_button, pattern=r"^team:v:"),
+            CallbackQueryHandler(team.pick_team, pattern=r"^team:teams:"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),

@@ -20,11 +20,13 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "export", "settings", "language", "help", "cancel"),
+    Role.REP: (*SELLING, "funnel", "export", "settings", "language", "help", "cancel"),
     Role.MANAGER: (
         *SELLING,
         "approvals",
         "digest",
+        "funnel",
+        "team",
         "invite",
         "import",
         "export",
@@ -39,6 +41,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "customers",
         "deals",
         "digest",
+        "funnel",
+        "team",
         "export",
         "settings",
         "language",
@@ -67,6 +71,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "care",
         "customers",
         "export",
+        "funnel",
+        "team",
         "settings",
         "language",
         "help",
