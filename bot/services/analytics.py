@@ -33,6 +33,7 @@ from bot.services.visibility import owned_by_visible
 from models import (
     Customer,
     Deal,
+    DealTotal,
     Instalment,
     PipelineStage,
     Role,
@@ -381,20 +382,34 @@ def _stage_rows(
     open_stages: list[PipelineStage],
     currency: str,
     *conditions: ColumnElement[bool],
+    totals: bool = False,
 ) -> list[StageRow]:
     """Open deals per open stage (every stage, empty ones too) and currency, summed by the
     database: one row per stage and currency comes back. The weighted value is the stage's
-    value times the stage's probability, so the sums come from an index alone (``ix_deal_funnel``,
-    ``ix_deal_forecast``), without reading the deals' rows."""
+    value times the stage's probability. With ``totals`` (every open deal, conditions on
+    ``DealTotal``) from the totals the database keeps per owner, stage and currency; else the
+    sums come from an index alone (``ix_deal_forecast``), without reading the deals' rows."""
     probability = {stage.key: stage.probability for stage in open_stages}
     found: dict[str, dict[str, Amounts]] = defaultdict(dict)
-    for stage_key, deal_currency, count, value in session.execute(
+    query = (
         sa.select(
+            col(DealTotal.stage_key),
+            col(DealTotal.currency),
+            func.sum(DealTotal.deals),
+            func.sum(DealTotal.cents),
+        )
+        .where(col(DealTotal.stage_key).in_(list(probability)), *conditions)
+        .group_by(col(DealTotal.stage_key), col(DealTotal.currency))
+        if totals
+        else sa.select(
             col(Deal.stage_key), col(Deal.currency), func.count(), func.sum(_cents(Deal.amount))
         )
         .where(col(Deal.stage_key).in_(list(probability)), *conditions)
         .group_by(col(Deal.stage_key), col(Deal.currency))
-    ):
+    )
+    for stage_key, deal_currency, count, value in session.execute(query):
+        if not count:
+            continue  # a group whose deals all moved on keeps its row at zero
         weighted = _weighted(int(value or 0) * probability[stage_key])
         found[stage_key][deal_currency] = Amounts(int(count), _money(value), weighted)
     rows = []
@@ -459,7 +474,9 @@ def funnel(
     the period (in the reader's zone), with the win rate and the average days to close."""
     open_stages, won_keys, lost_keys = _stage_keys(session)
     visible = _in_scope(actor, scope, Deal.owner_id)
-    stages = _stage_rows(session, open_stages, currency, visible)
+    stages = _stage_rows(
+        session, open_stages, currency, _in_scope(actor, scope, DealTotal.owner_id), totals=True
+    )
     forecast = _stage_rows(
         session,
         open_stages,
