@@ -21,12 +21,22 @@ SELLING = (
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (*SELLING, "settings", "language", "help", "cancel"),
-    Role.MANAGER: (*SELLING, "digest", "invite", "settings", "language", "help", "cancel"),
+    Role.MANAGER: (
+        *SELLING,
+        "digest",
+        "invite",
+        "reassign",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.DIRECTOR: (
         "today",
         "customers",
         "deals",
         "digest",
+        "reassign",
         "settings",
         "language",
         "help",
@@ -35,6 +45,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: (
         "invite",
         "users",
+        "reassign",
         "pipeline",
         "import",
         "product",
