@@ -378,14 +378,14 @@ async def test_a_stale_deal_alerts_once_per_episode(
         now_deal = new_deal(session, actor_of(db, team.tom.id), draft, now=clock())
         assert now_deal.id is not None
         now_id = now_deal.id
-    created = int(ORDERED.timestamp())
+    created, tom = int(ORDERED.timestamp()), actor_of(db, team.tom.id).user_id
 
     # Buying now: stale after 3 days (Sat 28 Nov 17:00 local), told at the next 08:30.
     await tick_at(bot, clock, datetime(2026, 11, 28, 23, 0, tzinfo=UTC))
     await tick_at(bot, clock, datetime(2026, 11, 29, 0, 29, tzinfo=UTC))
     assert rows(db, "stale_deal") == []
     await tick_at(bot, clock, datetime(2026, 11, 29, 0, 30, tzinfo=UTC), times=2)
-    assert sent_keys(db, "stale_deal") == [f"stale_deal:{now_id}:{created}"]
+    assert sent_keys(db, "stale_deal") == [f"stale_deal:{now_id}:{created}:{tom}"]
     [alert] = received(team.tom, "🕸")
     assert alert.text == (
         "🕸 Gone quiet: Rice mill\nGolden Harvest Foods · Lead · CNY 8,000.00\n"
@@ -403,7 +403,7 @@ async def test_a_stale_deal_alerts_once_per_episode(
     ):
         await tick_at(bot, clock, instant)
     keys = sent_keys(db, "stale_deal")
-    assert len(keys) == 2 and keys[1].endswith(f":{created}") and keys[1] != keys[0]
+    assert len(keys) == 2 and keys[1].endswith(f":{created}:{tom}") and keys[1] != keys[0]
     alert = received(team.tom, "🕸 Gone quiet: 20 CNC lathes")[0]
     await bot.press(team.tom, "💼 Open the deal", alert)
     assert "💼 20 CNC lathes" in team.tom.message(alert.message_id).text
@@ -424,12 +424,12 @@ async def test_a_stale_deal_alerts_once_per_episode(
     assert len(sent_keys(db, "stale_deal")) == 2
     await tick_at(bot, clock, datetime(2026, 12, 21, 0, 30, tzinfo=UTC))
     touched = int(datetime(2026, 12, 17, 3, 0, tzinfo=UTC).timestamp())
-    assert sent_keys(db, "stale_deal")[2] == f"stale_deal:{now_id}:{touched}"
+    assert sent_keys(db, "stale_deal")[2] == f"stale_deal:{now_id}:{touched}:{tom}"
     await tick_at(bot, clock, datetime(2026, 12, 31, 0, 30, tzinfo=UTC))
     assert len(sent_keys(db, "stale_deal")) == 3
     await tick_at(bot, clock, datetime(2027, 1, 1, 0, 30, tzinfo=UTC), times=2)
     keys = sent_keys(db, "stale_deal")
-    assert len(keys) == 4 and keys[3].endswith(f":{touched}") and keys[3] != keys[2]
+    assert len(keys) == 4 and keys[3].endswith(f":{touched}:{tom}") and keys[3] != keys[2]
     assert [row.ref_id for row in rows(db, "stale_deal")] == [now_id, 1, now_id, 1]
     assert received(team.tom, "🕸 Gone quiet: 20 CNC lathes")[-1].text.endswith(
         "Nothing done since Thu 17 Dec 2026, more than 14 days. A call or a visit keeps it moving."

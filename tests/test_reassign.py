@@ -10,15 +10,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from sqlmodel import select
 
-from bot.db import Database
+from bot.db import Database, alembic_config, create_db_engine
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.services import people
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
 from models import Customer, Deal, OutboxMessage, RecordChange, Role, SalesOrder, Ticket, Touch
+from models.base import UTCDateTime
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.flows import (
     actor_of,
@@ -219,6 +222,12 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     snoozed = team.sara.message(new.telegram_message_id or 0).text
     assert snoozed.startswith("⏰ Moved: Acme Machinery — send quote, Fri 27 Nov 2026, 00:00")
 
+    # The open deal, quiet for 14 days, is Sara's to chase.
+    clock.current = datetime(2026, 12, 10, 0, 30, tzinfo=UTC)
+    await bot.tick()
+    assert [(row.ref_id, row.user_id) for row in outbox(db, "stale_deal")] == [(open_deal, sara)]
+    assert received(team.tom, "Gone quiet") == []
+
     # The instalments' reminders (due in 3 days) go to whoever collects each now.
     clock.current = datetime(2026, 12, 12, 17, 0, tzinfo=UTC)
     await bot.tick()
@@ -350,3 +359,84 @@ async def test_deactivating_a_rep_with_customers_hands_them_over_first(
     await bot.press(team.admin, "Ken · Sales rep")
     await bot.press(team.admin, "Deactivate")
     assert "Status: deactivated" in team.admin.last().text
+
+
+def test_the_migration_names_the_recipient_in_the_keys_already_written(database_url: str) -> None:
+    """Rows written before 0020 get the recipient in their key, so no reminder is sent twice
+    after the upgrade; the downgrade takes it off again."""
+    engine = create_db_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0019")
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        user = sa.table(
+            "user",
+            *(sa.column(name, sa.String) for name in ("full_name", "language", "timezone", "role")),
+            sa.column("id", sa.Integer),
+            sa.column("telegram_id", sa.BigInteger),
+            sa.column("is_active", sa.Boolean),
+            sa.column("created_at", UTCDateTime()),
+            sa.column("updated_at", UTCDateTime()),
+        )
+        rows = sa.table(
+            "outbox",
+            *(sa.column(name, sa.String) for name in ("key", "kind", "text", "state")),
+            *(sa.column(name, sa.Integer) for name in ("chat_id", "user_id", "attempts")),
+            *(sa.column(name, sa.Boolean) for name in ("promotional", "late")),
+            *(
+                sa.column(name, UTCDateTime())
+                for name in ("due_at", "send_after", "created_at", "updated_at")
+            ),
+        )
+        keys = ["payment_due:7:-3", "stale_deal:4:1764547200", "followup:9:2026-11-02", "brief:1"]
+        with engine.begin() as connection:
+            tom = connection.execute(
+                user.insert()
+                .values(
+                    telegram_id=1,
+                    full_name="Tom",
+                    language="en",
+                    timezone="UTC",
+                    role="rep",
+                    is_active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(user.c.id)
+            ).scalar_one()
+            for key in keys:
+                connection.execute(
+                    rows.insert().values(
+                        key=key,
+                        kind=key.split(":")[0],
+                        text="…",
+                        state="sent",
+                        chat_id=1,
+                        user_id=tom,
+                        attempts=1,
+                        promotional=False,
+                        late=False,
+                        due_at=now,
+                        send_after=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+
+        def stored() -> list[str]:
+            with engine.connect() as connection:
+                return list(
+                    connection.execute(sa.text("SELECT key FROM outbox ORDER BY id")).scalars()
+                )
+
+        command.upgrade(config, "0020")
+        assert stored() == [
+            f"payment_due:7:-3:{tom}",
+            f"stale_deal:4:1764547200:{tom}",
+            "followup:9:2026-11-02",
+            "brief:1",
+        ]
+        command.downgrade(config, "0019")
+        assert stored() == keys
+    finally:
+        engine.dispose()
