@@ -253,12 +253,12 @@ async def test_all_customers_move_and_cancel_moves_nothing(
     # A director sees every team; Cancel at the confirmation moves nothing.
     await bot.send(director, "/reassign")
     assert director.last().button_texts() == [
-        "Ken · Sales rep · 1 customer",
-        "Tom · Sales rep · 1 customer",
+        "Ken · Sales rep · South · 1 customer",
+        "Tom · Sales rep · North · 1 customer",
     ]
-    await bot.press(director, "Ken · Sales rep · 1 customer")
-    assert "Tom · Sales rep · 1 customer" in director.last().button_texts()
-    await bot.press(director, "Tom · Sales rep · 1 customer")
+    await bot.press(director, "Ken · Sales rep · South · 1 customer")
+    assert "Tom · Sales rep · North · 1 customer" in director.last().button_texts()
+    await bot.press(director, "Tom · Sales rep · North · 1 customer")
     await bot.press(director, "All 1 customer")
     assert "All their customers move" in director.last().text
     await bot.press(director, "✖ Cancel")
@@ -268,8 +268,8 @@ async def test_all_customers_move_and_cancel_moves_nothing(
     await bot.send(team.ken, "/language")
     await bot.press(team.ken, "中文")
     await bot.send(team.admin, "/reassign")
-    await bot.press(team.admin, "Tom · Sales rep · 1 customer")
-    await bot.press(team.admin, "Ken · Sales rep · 1 customer")
+    await bot.press(team.admin, "Tom · Sales rep · North · 1 customer")
+    await bot.press(team.admin, "Ken · Sales rep · South · 1 customer")
     await bot.press(team.admin, "All 1 customer")
     await bot.press(team.admin, "✅ Move")
     assert owner_of(db, acme) == uid(db, team.ken)
@@ -334,13 +334,13 @@ async def test_deactivating_a_rep_with_customers_hands_them_over_first(
         "Tom still owns 2 customers. Before the account is deactivated, whom should they go to?"
     )
     assert asked.button_texts() == [  # an admin may give them to anyone active
-        "Ken · Sales rep · 0 customers",
-        "Mei · Sales manager · 0 customers",
-        "Sara · Sales rep · 0 customers",
+        "Ken · Sales rep · South · 0 customers",
+        "Mei · Sales manager · North · 0 customers",
+        "Sara · Sales rep · North · 0 customers",
     ]
     await re_asked(bot, team.admin)
     assert user_row(db, team.tom.id).is_active  # type: ignore[union-attr]
-    await bot.press(team.admin, "Sara · Sales rep · 0 customers")
+    await bot.press(team.admin, "Sara · Sales rep · North · 0 customers")
     assert "Then Tom's account is deactivated." in team.admin.message(asked.message_id).text
     assert "All their customers move" in team.admin.message(asked.message_id).text
     await re_asked(bot, team.admin, "ok")
@@ -359,6 +359,37 @@ async def test_deactivating_a_rep_with_customers_hands_them_over_first(
     await bot.press(team.admin, "Ken · Sales rep")
     await bot.press(team.admin, "Deactivate")
     assert "Status: deactivated" in team.admin.last().text
+
+
+async def test_choosing_among_many_customers_pages_and_keeps_the_ticks(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await sales_team(bot, emulator)
+    ids = [add_customer(db, team.tom, f"Customer {n:02d}") for n in range(1, 11)]
+    await bot.send(team.manager, "/reassign")
+    await bot.press(team.manager, "Tom · Sales rep · 10 customers")
+    await bot.press(team.manager, "Sara · Sales rep · 0 customers")
+    await bot.press(team.manager, "☑️ Choose customers")
+    first = team.manager.last()
+    assert first.button_texts()[-2:] == ["Next ▶", "Done (0 chosen)"]
+    assert len(first.button_texts()) == 10  # eight customers, the pager, Done
+    await bot.press(team.manager, "▫️ Customer 02")
+    await bot.press(team.manager, "Next ▶")
+    assert "Chosen: 1 of 10 · page 2 of 2" in team.manager.last().text
+    await bot.press(team.manager, "▫️ Customer 10")
+    assert team.manager.last().button_texts() == [
+        "▫️ Customer 09",
+        "✅ Customer 10",
+        "◀ Previous",
+        "Done (2 chosen)",
+    ]
+    await bot.press(team.manager, "Done (2 chosen)")
+    await bot.press(team.manager, "✅ Move")
+    sara = uid(db, team.sara)
+    moved = [cid for cid in ids if owner_of(db, cid) == sara]
+    assert moved == [ids[1], ids[9]]
+    assert "The first" not in team.sara.last().text
+    assert "They are: Customer 02, Customer 10." in team.sara.last().text
 
 
 def test_the_migration_names_the_recipient_in_the_keys_already_written(database_url: str) -> None:

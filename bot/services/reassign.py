@@ -60,7 +60,7 @@ class StaffLine:
     user_id: int
     full_name: str
     role: Role
-    team_name: str | None
+    team_name: str | None  # shown to directors and admins, who see every team
     is_active: bool
     customers: int
 
@@ -176,7 +176,9 @@ def customers_owned(session: Session, user_id: int) -> int:
     ).one()
 
 
-def _staff_page(session: Session, condition: ColumnElement[bool], page: int) -> StaffPage:
+def _staff_page(
+    session: Session, actor: Actor, condition: ColumnElement[bool], page: int
+) -> StaffPage:
     owned = (
         select(col(Customer.owner_id).label("owner_id"), func.count().label("customers"))
         .group_by(col(Customer.owner_id))
@@ -205,7 +207,7 @@ def _staff_page(session: Session, condition: ColumnElement[bool], page: int) -> 
             user_id=user.id or 0,
             full_name=user.full_name,
             role=Role(user.role),
-            team_name=team.name if team else None,
+            team_name=team.name if team and actor.role != Role.MANAGER else None,
             is_active=user.is_active,
             customers=count,
         )
@@ -218,9 +220,8 @@ def givers(session: Session, actor: Actor, page: int) -> StaffPage:
     """The people in scope who own customers, by name, a page at a time."""
     _require(actor)
     owners = select(Customer.owner_id).distinct()
-    return _staff_page(
-        session, sa.and_(_staff_in_scope(actor), col(User.id).in_(owners.scalar_subquery())), page
-    )
+    in_scope = sa.and_(_staff_in_scope(actor), col(User.id).in_(owners.scalar_subquery()))
+    return _staff_page(session, actor, in_scope, page)
 
 
 def receivers(session: Session, actor: Actor, giver_id: int, page: int) -> StaffPage:
@@ -233,7 +234,7 @@ def receivers(session: Session, actor: Actor, giver_id: int, page: int) -> Staff
         col(User.role).in_([role.value for role in RECEIVING_ROLES]),
         col(User.id) != giver_id,
     )
-    return _staff_page(session, condition, page)
+    return _staff_page(session, actor, condition, page)
 
 
 def giver_customers(
