@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.base import MONEY, UTCDateTime, utcnow
 
@@ -136,6 +136,13 @@ class Touch(SQLModel, table=True):
         sa.Index(
             "ix_touch_author_open_follow_up", "author_id", "follow_up_done_at", "follow_up_at"
         ),
+        # The open follow-ups handed to someone else (reassignment, migration 0020).
+        sa.Index(
+            "ix_touch_follow_up_owner_open",
+            "follow_up_owner_id",
+            "follow_up_done_at",
+            "follow_up_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,11 +154,28 @@ class Touch(SQLModel, table=True):
     follow_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     follow_up_has_time: bool = Field(default=False)
     follow_up_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who is to do the follow-up when it is not the author: set when the customer was handed to
+    # another rep (bot.services.reassign); the touch itself stays the author's.
+    follow_up_owner_id: int | None = Field(default=None, foreign_key="user.id")
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def follow_up_holder() -> sa.ColumnElement[int]:
+    """Who is reminded of a touch's follow-up and does it: its owner, else the author."""
+    return sa.func.coalesce(col(Touch.follow_up_owner_id), col(Touch.author_id))
+
+
+def follow_up_is_for(user_id: int) -> sa.ColumnElement[bool]:
+    """The condition that a touch's follow-up is ``user_id``'s to do (index-friendly form of
+    ``follow_up_holder() == user_id``)."""
+    return sa.or_(
+        sa.and_(col(Touch.follow_up_owner_id).is_(None), col(Touch.author_id) == user_id),
+        col(Touch.follow_up_owner_id) == user_id,
+    )
 
 
 class Attachment(SQLModel, table=True):

@@ -53,6 +53,11 @@ def sent_keys(db: Database, kind: str, person: SimUser | None = None) -> list[st
     ]
 
 
+def due_key(db: Database, collector: SimUser, instalment: int, offset: int) -> str:
+    """The outbox key of the payment owner's reminder ``offset`` days from the due date."""
+    return f"payment_due:{instalment}:{offset}:{actor_of(db, collector.id).user_id}"
+
+
 def received(person: SimUser, start: str) -> list[BotMessage]:
     return [message for message in person.messages if message.text.startswith(start)]
 
@@ -91,9 +96,9 @@ async def test_payment_reminders_at_minus_3_0_1_7_14_days_then_the_manager(
         assert sent_keys(db, "payment_escalation") == []
         await tick_at(bot, clock, instant, times=2)
         await tick_at(bot, clock, instant + timedelta(hours=5))
-        expected.append(f"payment_due:{kept}:{offset}")
+        expected.append(due_key(db, team.tom, kept, offset))
         if offset == -3:
-            expected.append(f"payment_due:{paid}:{offset}")
+            expected.append(due_key(db, team.tom, paid, offset))
         assert sent_keys(db, "payment_due", team.tom) == expected, offset
         reminder = received(team.tom, title)[0]
         assert reminder.text == (
@@ -160,9 +165,9 @@ async def test_payment_reminders_in_berlin_keep_0830_across_the_dst_change(
         await tick_at(bot, clock, instant - timedelta(minutes=1))
         assert sent_keys(db, "payment_due") == expected, offset
         await tick_at(bot, clock, instant, times=2)
-        expected.append(f"payment_due:{instalment}:{offset}")
+        expected.append(due_key(db, team.sara, instalment, offset))
         assert sent_keys(db, "payment_due", team.sara) == expected, offset
-    [row] = [r for r in rows(db, "payment_due") if r.key.endswith(":0")]
+    [row] = [r for r in rows(db, "payment_due") if r.key.startswith(f"payment_due:{instalment}:0:")]
     assert row.due_at == datetime(2027, 3, 30, 6, 30, tzinfo=UTC) and not row.late
     assert [m.text.split("\n")[0] for m in received(team.sara, "💰 Payment")] == [
         "💰 Payment due in 3 days",
@@ -189,7 +194,7 @@ async def test_a_reminder_missed_while_the_bot_was_down_comes_late_once(
     # Down from then until Monday 07:30 in Shanghai, 47 hours after the −3 reminder was due.
     await tick_at(bot, clock, datetime(2026, 12, 13, 23, 30, tzinfo=UTC), times=3)
     [row] = rows(db, "payment_due")
-    assert row.key == f"payment_due:{instalment}:-3" and row.state == "sent" and row.late
+    assert row.key == due_key(db, team.tom, instalment, -3) and row.state == "sent" and row.late
     [late] = received(team.tom, "⏰ Late")
     assert late.text.startswith(
         "⏰ Late: this was due Sat 12 Dec 08:30.\n💰 Payment due in 3 days\nAcme Machinery"
@@ -197,8 +202,8 @@ async def test_a_reminder_missed_while_the_bot_was_down_comes_late_once(
     # Down again over the due day: only the newest missed reminder (+1) comes, late.
     await tick_at(bot, clock, datetime(2026, 12, 17, 6, 0, tzinfo=UTC), times=2)
     assert sent_keys(db, "payment_due") == [
-        f"payment_due:{instalment}:-3",
-        f"payment_due:{instalment}:1",
+        due_key(db, team.tom, instalment, -3),
+        due_key(db, team.tom, instalment, 1),
     ]
     assert received(team.tom, "⏰ Late")[1].text.startswith(
         "⏰ Late: this was due Wed 16 Dec 08:30.\n⚠️ Payment 1 day overdue"
@@ -207,7 +212,7 @@ async def test_a_reminder_missed_while_the_bot_was_down_comes_late_once(
     await tick_at(bot, clock, datetime(2026, 12, 25, 3, 0, tzinfo=UTC))
     assert len(rows(db, "payment_due")) == 2
     await tick_at(bot, clock, datetime(2026, 12, 29, 0, 30, tzinfo=UTC))
-    assert sent_keys(db, "payment_due")[-1] == f"payment_due:{instalment}:14"
+    assert sent_keys(db, "payment_due")[-1] == due_key(db, team.tom, instalment, 14)
     assert len(received(team.tom, "⏰ Late")) == 2
 
 
@@ -222,7 +227,7 @@ async def test_a_reminder_held_overnight_is_dropped_once_the_instalment_is_paid(
     # The bot comes back at 23:00 in Shanghai: the due-day reminder waits for the morning.
     await tick_at(bot, clock, datetime(2026, 12, 15, 15, 0, tzinfo=UTC))
     [row] = rows(db, "payment_due")
-    assert row.key == f"payment_due:{instalment}:0" and row.state == "pending"
+    assert row.key == due_key(db, team.tom, instalment, 0) and row.state == "pending"
     assert row.send_after == datetime(2026, 12, 15, 23, 0, tzinfo=UTC)
     clock.current = datetime(2026, 12, 15, 22, 0, tzinfo=UTC)
     await bot.send(team.tom, "/pay")
@@ -323,7 +328,7 @@ async def test_no_payment_note_while_a_complaint_is_open(
     # Due day: the complaint is open, so no note is even written; the rep is reminded as usual.
     await tick_daily(bot, clock, date(2026, 12, 15), date(2026, 12, 15))
     assert notes_to(db, li) == []
-    assert f"payment_due:{first}:0" in sent_keys(db, "payment_due", team.tom)
+    assert due_key(db, team.tom, first, 0) in sent_keys(db, "payment_due", team.tom)
 
     # Resolved the next day: the +3 note goes (no other note went within the week).
     clock.current = datetime(2026, 12, 16, 3, 0, tzinfo=UTC)
@@ -373,14 +378,14 @@ async def test_a_stale_deal_alerts_once_per_episode(
         now_deal = new_deal(session, actor_of(db, team.tom.id), draft, now=clock())
         assert now_deal.id is not None
         now_id = now_deal.id
-    created = int(ORDERED.timestamp())
+    created, tom = int(ORDERED.timestamp()), actor_of(db, team.tom.id).user_id
 
     # Buying now: stale after 3 days (Sat 28 Nov 17:00 local), told at the next 08:30.
     await tick_at(bot, clock, datetime(2026, 11, 28, 23, 0, tzinfo=UTC))
     await tick_at(bot, clock, datetime(2026, 11, 29, 0, 29, tzinfo=UTC))
     assert rows(db, "stale_deal") == []
     await tick_at(bot, clock, datetime(2026, 11, 29, 0, 30, tzinfo=UTC), times=2)
-    assert sent_keys(db, "stale_deal") == [f"stale_deal:{now_id}:{created}"]
+    assert sent_keys(db, "stale_deal") == [f"stale_deal:{now_id}:{created}:{tom}"]
     [alert] = received(team.tom, "🕸")
     assert alert.text == (
         "🕸 Gone quiet: Rice mill\nGolden Harvest Foods · Lead · CNY 8,000.00\n"
@@ -398,7 +403,7 @@ async def test_a_stale_deal_alerts_once_per_episode(
     ):
         await tick_at(bot, clock, instant)
     keys = sent_keys(db, "stale_deal")
-    assert len(keys) == 2 and keys[1].endswith(f":{created}") and keys[1] != keys[0]
+    assert len(keys) == 2 and keys[1].endswith(f":{created}:{tom}") and keys[1] != keys[0]
     alert = received(team.tom, "🕸 Gone quiet: 20 CNC lathes")[0]
     await bot.press(team.tom, "💼 Open the deal", alert)
     assert "💼 20 CNC lathes" in team.tom.message(alert.message_id).text
@@ -419,12 +424,12 @@ async def test_a_stale_deal_alerts_once_per_episode(
     assert len(sent_keys(db, "stale_deal")) == 2
     await tick_at(bot, clock, datetime(2026, 12, 21, 0, 30, tzinfo=UTC))
     touched = int(datetime(2026, 12, 17, 3, 0, tzinfo=UTC).timestamp())
-    assert sent_keys(db, "stale_deal")[2] == f"stale_deal:{now_id}:{touched}"
+    assert sent_keys(db, "stale_deal")[2] == f"stale_deal:{now_id}:{touched}:{tom}"
     await tick_at(bot, clock, datetime(2026, 12, 31, 0, 30, tzinfo=UTC))
     assert len(sent_keys(db, "stale_deal")) == 3
     await tick_at(bot, clock, datetime(2027, 1, 1, 0, 30, tzinfo=UTC), times=2)
     keys = sent_keys(db, "stale_deal")
-    assert len(keys) == 4 and keys[3].endswith(f":{touched}") and keys[3] != keys[2]
+    assert len(keys) == 4 and keys[3].endswith(f":{touched}:{tom}") and keys[3] != keys[2]
     assert [row.ref_id for row in rows(db, "stale_deal")] == [now_id, 1, now_id, 1]
     assert received(team.tom, "🕸 Gone quiet: 20 CNC lathes")[-1].text.endswith(
         "Nothing done since Thu 17 Dec 2026, more than 14 days. A call or a visit keeps it moving."

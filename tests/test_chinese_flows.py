@@ -552,9 +552,9 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
         "💼 新商机",
         "🕘 动态",
         "🔗 绑定联系人",
+        "⚙️ 申请改条款",
         "✏️ 修改",
         "📜 修改记录",
-        "⚙️ 申请改条款",
     ]
 
     # /newcustomer, nonsense re-asked; then a duplicate offered instead.

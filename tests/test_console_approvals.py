@@ -11,7 +11,7 @@ SCRIPT = """\
 4
 acme
 1
-7
+5
 2
 soon
 60
@@ -35,7 +35,7 @@ acme
 
 def test_console_asks_for_terms_and_the_manager_then_finance_approve(tmp_path: Path) -> None:
     out = run_console(tmp_path, SCRIPT)
-    assert "[7] ⚙️ Ask for terms" in out
+    assert "[5] ⚙️ Ask for terms" in out
     assert "That is not a number of days" in out
     assert "📨 Asked for Acme Machinery: Payment terms: 30 days → 60 days." in out
     assert "8. Fay Huang (finance)" in out

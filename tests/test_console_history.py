@@ -10,17 +10,17 @@ SCRIPT = """\
 4
 acme
 1
-5
+6
 2
 +86 21 5555 0999
-6
+7
 :quit
 """
 
 
 def test_console_shows_a_customers_history(tmp_path: Path) -> None:
     out = run_console(tmp_path, SCRIPT)
-    assert "[6] 📜 History" in out
+    assert "[7] 📜 History" in out
     history = out.split("📜 Acme Machinery: history")[1]
     lines = history.splitlines()
     change = next(i for i, line in enumerate(lines) if "✏️ Phone:" in line)

@@ -11,12 +11,12 @@ SCRIPT = """\
 4
 acme
 1
-5
+6
 7
 4
 sometime
 12 May
-5
+6
 8
 Wang Wei
 1

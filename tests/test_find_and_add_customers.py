@@ -79,9 +79,9 @@ async def test_customer_card_shows_the_essentials(
         "💼 New deal",
         "🕘 Timeline",
         "🔗 Link a contact",
+        "⚙️ Ask for terms",
         "✏️ Edit",
         "📜 History",
-        "⚙️ Ask for terms",
     ]
 
 

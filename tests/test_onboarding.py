@@ -56,6 +56,7 @@ async def test_configured_admin_is_registered_on_first_contact(
     assert menu_of(emulator, ADMIN_ID) == [
         "invite",
         "users",
+        "reassign",
         "pipeline",
         "import",
         "product",

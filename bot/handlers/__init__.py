@@ -31,6 +31,7 @@ from bot.conversations.period_range import period_range_conversation
 from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
+from bot.conversations.reassign import reassign_conversation
 from bot.conversations.record_edit import record_edit_conversation
 from bot.conversations.settings import (
     choose_language,
@@ -90,6 +91,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             quote_reject_conversation(),
             newcustomer_conversation(),
             invite_conversation(),
+            reassign_conversation(),
             settings_conversation(),
             period_range_conversation(),
             CommandHandler("start", basics.start, filters=private),

@@ -71,7 +71,7 @@ def card_buttons(
         rows[-1].append((label(update, context, "terms"), f"trm:{customer_id}"))
     rows[-1].append(history_button(update, context, "cus", customer_id))
     if approvals.may_ask_terms(context.me):
-        rows.append([(label(update, context, "ask_terms"), f"tq:{customer_id}")])
+        rows.insert(-1, [(label(update, context, "ask_terms"), f"tq:{customer_id}")])
     return rows
 
 

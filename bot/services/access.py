@@ -30,6 +30,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "invite",
         "import",
         "export",
+        "reassign",
         "settings",
         "language",
         "help",
@@ -41,6 +42,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "customers",
         "deals",
         "digest",
+        "reassign",
         "funnel",
         "team",
         "export",
@@ -64,6 +66,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: (
         "invite",
         "users",
+        "reassign",
         "pipeline",
         "import",
         "product",

@@ -32,6 +32,7 @@ from models import (
     Touch,
     User,
 )
+from models.sales import follow_up_is_for
 
 TIMELINE_PAGE_SIZE = 5
 STORY_ORDER = {
@@ -116,7 +117,7 @@ def my_day(session: Session, actor: Actor, *, now: datetime) -> Day:
             select(Touch, Customer)
             .join(Customer, col(Touch.customer_id) == col(Customer.id))
             .where(
-                Touch.author_id == actor.user_id,
+                follow_up_is_for(actor.user_id),
                 col(Touch.follow_up_at) < end,
                 col(Touch.follow_up_done_at).is_(None),
                 col(Touch.deleted_at).is_(None),

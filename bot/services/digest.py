@@ -38,6 +38,7 @@ from models import (
     TouchKind,
     User,
 )
+from models.sales import follow_up_holder
 
 DIGEST_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
 PENDING = (QuoteStatus.PENDING_MANAGER.value, QuoteStatus.PENDING_DIRECTOR.value)
@@ -295,7 +296,7 @@ def _overdue_follow_ups(
     rows = session.execute(
         sa.select(
             col(Touch.id),
-            col(Touch.author_id),
+            follow_up_holder(),
             col(Touch.next_step),
             col(Touch.follow_up_at),
             col(Touch.follow_up_has_time),
@@ -307,7 +308,13 @@ def _overdue_follow_ups(
             col(Touch.follow_up_done_at).is_(None),
             col(Touch.follow_up_at) < now,
             col(Touch.deleted_at).is_(None),
-            owned_by_visible(actor, Touch.author_id),
+            sa.or_(
+                sa.and_(
+                    col(Touch.follow_up_owner_id).is_(None),
+                    owned_by_visible(actor, Touch.author_id),
+                ),
+                owned_by_visible(actor, Touch.follow_up_owner_id),
+            ),
         )
         .order_by(col(Touch.follow_up_at), col(Touch.id))
     )

@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.services.errors import NotAllowed, NotFound, ServiceError
-from models import Contact, Invite, Role, Team, User
+from models import Contact, Customer, Invite, Role, Team, User
 
 INVITE_VALIDITY = timedelta(days=7)
 ROLES_WITH_TEAM = frozenset({Role.REP, Role.MANAGER})
@@ -406,6 +406,14 @@ def set_user_active(
         raise CannotDeactivate(reason="self")
     if not active and target.configured_admin:
         raise CannotDeactivate(reason="configured")
+    if (
+        not active
+        and session.exec(
+            select(func.count()).select_from(Customer).where(Customer.owner_id == user_id)
+        ).one()
+    ):
+        # Their customers go to someone first (bot.services.reassign, which deactivates after).
+        raise CannotDeactivate(reason="owns_customers")
     user = session.get(User, user_id)
     assert user is not None
     if user.is_active != active:

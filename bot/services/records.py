@@ -23,7 +23,7 @@ from models import ChangeEntry, Contact, Customer, Timeframe, User
 
 CUSTOMER_FIELDS = ("name", "phone", "address", "industry", "tier", "timeframe")
 CONTACT_FIELDS = ("name", "title", "phone", "birthday", "language", "timezone")
-IMPORT_MARKS = ("imported", "merged")  # a customer's lines from /import customers
+IMPORT_MARKS = ("imported", "merged", "owner")  # lines of /import customers and /reassign
 # Fields set by a button rather than typed, and the values the buttons carry.
 CHOICES: dict[str, tuple[str, ...]] = {
     "tier": ("A", "B", "C"),

@@ -14,6 +14,7 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import Attachment, Customer, Touch, TouchKind
+from models.sales import follow_up_is_for
 
 UNDO_WINDOW = timedelta(minutes=5)
 
@@ -68,7 +69,7 @@ def log_touch(session: Session, actor: Actor, draft: TouchDraft, *, now: datetim
     for earlier in session.exec(
         select(Touch).where(
             Touch.customer_id == draft.customer_id,
-            Touch.author_id == actor.user_id,
+            follow_up_is_for(actor.user_id),
             col(Touch.follow_up_at).is_not(None),
             col(Touch.follow_up_done_at).is_(None),
             col(Touch.deleted_at).is_(None),
@@ -125,7 +126,7 @@ def undo_touch(session: Session, actor: Actor, touch_id: int, *, now: datetime) 
     for earlier in session.exec(
         select(Touch).where(
             Touch.customer_id == touch.customer_id,
-            Touch.author_id == actor.user_id,
+            follow_up_is_for(actor.user_id),
             Touch.follow_up_done_at == touch.created_at,
         )
     ):
@@ -205,9 +206,19 @@ def _follow_up_view(session: Session, touch: Touch) -> FollowUpView:
     )
 
 
+def _own_follow_up(session: Session, actor: Actor, touch_id: int) -> Touch:
+    """A live touch whose follow-up is the person's to do: the author's, or whom it was handed
+    to (only they get its reminders)."""
+    touch = session.get(Touch, touch_id)
+    holder = touch.follow_up_owner_id or touch.author_id if touch is not None else None
+    if touch is None or holder != actor.user_id or touch.deleted_at is not None:
+        raise NotFound()
+    return touch
+
+
 def follow_up(session: Session, actor: Actor, touch_id: int) -> FollowUpView:
-    """A follow-up the person promised (only its author gets its reminders)."""
-    return _follow_up_view(session, _own_touch(session, actor, touch_id))
+    """A follow-up that is the person's to do."""
+    return _follow_up_view(session, _own_follow_up(session, actor, touch_id))
 
 
 def snooze_follow_up(
@@ -215,7 +226,7 @@ def snooze_follow_up(
 ) -> FollowUpView:
     """Move a follow-up: ``h`` an hour from now, ``d`` tomorrow (at the same time of day when it
     had one). Its reminder moves with it."""
-    touch = _own_touch(session, actor, touch_id)
+    touch = _own_follow_up(session, actor, touch_id)
     if touch.follow_up_at is None:
         raise NotFound()
     zone = ZoneInfo(actor.timezone)
@@ -234,7 +245,7 @@ def snooze_follow_up(
 def move_follow_up(
     session: Session, actor: Actor, touch_id: int, to: datetime, *, has_time: bool, now: datetime
 ) -> FollowUpView:
-    touch = _own_touch(session, actor, touch_id)
+    touch = _own_follow_up(session, actor, touch_id)
     touch.follow_up_at, touch.follow_up_has_time = to, has_time
     touch.follow_up_done_at, touch.updated_at = None, now
     session.flush()

@@ -13,14 +13,22 @@ from bot.reminders.dispatcher import LATE_NOTE_KINDS, validator
 from bot.reminders.scheduler import KEYS_PER_STATEMENT, Tick
 from bot.reminders.timing import at_local, local_date
 from models import Customer, OutboxMessage, Touch, User
+from models.sales import follow_up_holder
 
 KIND = "followup"
 LATE_NOTE_KINDS.add(KIND)
 
 
 def key_of(touch: Touch) -> str:
+    """The follow-up, its time and, once handed to someone else, whom it is for: moving or
+    handing it over makes a new reminder, and the old one still waiting is skipped."""
     assert touch.follow_up_at is not None
-    return f"{KIND}:{touch.id}:{touch.follow_up_at.isoformat()}"
+    return follow_up_key(touch.id or 0, touch.follow_up_at, touch.follow_up_owner_id)
+
+
+def follow_up_key(touch_id: int, follow_up_at: datetime, owner_id: int | None) -> str:
+    key = f"{KIND}:{touch_id}:{follow_up_at.isoformat()}"
+    return key if owner_id is None else f"{key}:{owner_id}"
 
 
 def reminder_at(touch: Touch, user: User, brief_time: str) -> datetime:
@@ -43,7 +51,7 @@ def produce(tick: Tick) -> None:
     brief_time = tick.settings.morning_brief_time
     fresh = tick.fresh_since
     # A date alone falls due at brief time on its local date (stored as local midnight) in the
-    # author's zone; one with a time at that time.
+    # zone of whoever holds it (its author, or whom it was handed to); one with a time at that time.
     dated = sa.and_(
         col(Touch.follow_up_at) <= tick.now + timedelta(days=1),
         col(Touch.follow_up_at) > fresh - timedelta(days=1),
@@ -71,8 +79,9 @@ def produce(tick: Tick) -> None:
             col(Touch.follow_up_at),
             col(Touch.follow_up_has_time),
             col(User.timezone),
+            col(Touch.follow_up_owner_id),
         )
-        .join(User, col(Touch.author_id) == col(User.id))
+        .join(User, follow_up_holder() == col(User.id))
         .where(
             col(Touch.follow_up_at).is_not(None),
             when,
@@ -82,17 +91,17 @@ def produce(tick: Tick) -> None:
         )
     ).all()
     due_at: dict[str, tuple[int, datetime]] = {}
-    for touch_id, follow_up_at, has_time, zone in window:
+    for touch_id, follow_up_at, has_time, zone, owner_id in window:
         due = reminder_time(follow_up_at, has_time, zone, brief_time, tick)
         if since < due <= tick.now:
-            due_at[f"{KIND}:{touch_id}:{follow_up_at.isoformat()}"] = (touch_id, due)
+            due_at[follow_up_key(touch_id, follow_up_at, owner_id)] = (touch_id, due)
     written = tick.prefetch(due_at)
     wanted = {touch_id: due for key, (touch_id, due) in due_at.items() if key not in written}
     ids = sorted(wanted)
     for start in range(0, len(ids), KEYS_PER_STATEMENT):
         rows = tick.session.exec(
             select(Touch, User, Customer)
-            .join(User, col(Touch.author_id) == col(User.id))
+            .join(User, follow_up_holder() == col(User.id))
             .join(Customer, col(Touch.customer_id) == col(Customer.id))
             .where(col(Touch.id).in_(ids[start : start + KEYS_PER_STATEMENT]))
             .order_by(col(Touch.id))
@@ -133,5 +142,9 @@ def still_due(session: Session, row: OutboxMessage, now: datetime) -> str | None
     if touch.follow_up_done_at is not None:
         return "follow-up done"
     if touch.follow_up_at is None or key_of(touch) != row.key:
-        return "follow-up moved"
+        return "follow-up moved" if row.user_id == _holder(touch) else "follow-up handed over"
     return None
+
+
+def _holder(touch: Touch) -> int:
+    return touch.follow_up_owner_id or touch.author_id

@@ -3,7 +3,9 @@
 To the order's payment owner: 3 days before an instalment is due, on the day, and 1, 7 and 14
 days overdue, each at MORNING_BRIEF_TIME in their zone; at 14 days overdue the payment owner's
 team manager(s) too, at MORNING_BRIEF_TIME in theirs. Each has its own key (instalment and
-offset; for a manager, instalment and manager), so it is written once. After a gap (the bot was
+offset and the payment owner; for a manager, instalment and manager), so it is written once;
+handing the collection to someone else (reassignment) skips what waits for the one before and
+writes the new owner's. After a gap (the bot was
 down) only the newest reminder missed is sent, late, and only if it is less than CATCH_UP_HOURS
 old; the ones before it are not sent any more.
 
@@ -86,7 +88,7 @@ def produce(tick: Tick) -> None:
             item.due_date, OWNER_OFFSETS, tick.settings.morning_brief_time, owner.timezone, tick.now
         )
         if owner.is_active and latest is not None:
-            keys.append(f"{KIND}:{item.instalment_id}:{latest[0]}")
+            keys.append(owner_key(item.instalment_id, latest[0], owner.id or 0))
         keys += [
             f"{ESCALATION}:{item.instalment_id}:{manager.id}"
             for manager in _team_managers(staff, owner)
@@ -100,6 +102,10 @@ def produce(tick: Tick) -> None:
             _remind_owner(tick, item, owner, since=since)
         for manager in _team_managers(staff, owner):
             _escalate(tick, item, owner, manager, since=since)
+
+
+def owner_key(instalment_id: int, offset: int, owner_id: int) -> str:
+    return f"{KIND}:{instalment_id}:{offset}:{owner_id}"
 
 
 def _team_managers(staff: list[User], owner: User) -> list[User]:
@@ -140,7 +146,7 @@ def _remind_owner(tick: Tick, item: OpenInstalment, owner: User, *, since: datet
     offset, due = latest
     tick.to_user(
         owner,
-        key=f"{KIND}:{item.instalment_id}:{offset}",
+        key=owner_key(item.instalment_id, offset, owner.id or 0),
         kind=KIND,
         due_at=due,
         template="reminders/payment_due",
@@ -289,7 +295,27 @@ def instalment_unpaid(session: Session, instalment_id: int | None) -> bool:
 @validator(KIND)
 @validator(ESCALATION)
 def still_unpaid(session: Session, row: OutboxMessage, now: datetime) -> str | None:
-    return None if instalment_unpaid(session, row.ref_id) else "instalment paid"
+    if not instalment_unpaid(session, row.ref_id):
+        return "instalment paid"
+    return None if still_theirs(session, row) else "collection handed over"
+
+
+def still_theirs(session: Session, row: OutboxMessage) -> bool:
+    """Whether the row's recipient still collects the instalment (or, for an escalation, is a
+    manager of the team of whoever collects it now)."""
+    instalment = session.get(Instalment, row.ref_id) if row.ref_id is not None else None
+    order = session.get(SalesOrder, instalment.order_id) if instalment is not None else None
+    if order is None or row.user_id is None:
+        return False
+    if row.kind == KIND:
+        return order.payment_owner_id == row.user_id
+    owner, manager = session.get(User, order.payment_owner_id), session.get(User, row.user_id)
+    return (
+        owner is not None
+        and manager is not None
+        and owner.team_id is not None
+        and manager.team_id == owner.team_id
+    )
 
 
 @validator(NOTE)

@@ -22,7 +22,9 @@ KIND = "stale_deal"
 
 
 def key_of(item: StaleDeal | StaleTime) -> str:
-    return f"{KIND}:{item.deal_id}:{int(item.last_activity.timestamp())}"
+    """The deal, when it went quiet, and its owner: a deal handed to someone else
+    (reassignment) is told to them anew."""
+    return f"{KIND}:{item.deal_id}:{int(item.last_activity.timestamp())}:{item.owner_id}"
 
 
 def alert_at(tick: Tick, item: StaleDeal | StaleTime, zone: str) -> datetime:

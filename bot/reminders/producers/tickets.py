@@ -73,4 +73,10 @@ def still_open(session: Session, row: OutboxMessage, now: datetime) -> str | Non
         return "request deleted"
     if ticket.status == TicketStatus.RESOLVED.value:
         return "request resolved"
+    if row.user_id != ticket.owner_id:  # a manager of the owner's team, or a handed-over owner
+        owner, reader = session.get(User, ticket.owner_id), session.get(User, row.user_id)
+        if owner is None or reader is None or owner.team_id is None:
+            return "request handed over"
+        if reader.role != Role.MANAGER or reader.team_id != owner.team_id:
+            return "request handed over"
     return None
