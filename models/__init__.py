@@ -2,7 +2,7 @@
 
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
-from models.customers import Contact, ContactLink, Customer, RecordChange
+from models.customers import Contact, ContactLink, Customer, Lifecycle, RecordChange
 from models.orders import Instalment, Payment, SalesOrder
 from models.outbox import CareCampaign, OutboxMessage, OutboxState
 from models.people import Invite, Role, Team, User
@@ -34,6 +34,7 @@ __all__ = [
     "DealValueChange",
     "Instalment",
     "Invite",
+    "Lifecycle",
     "LostReason",
     "OutboxMessage",
     "OutboxState",

@@ -42,7 +42,18 @@ from bot.conversations.terms import terms_conversation
 from bot.conversations.ticket import ticket_conversation
 from bot.conversations.visit import media_offer_handler, undo_handler, visit_conversation
 from bot.conversations.visit_edit import visit_edit_conversation
-from bot.handlers import basics, customers, deals, gate, orders, quotes, tickets, today, users
+from bot.handlers import (
+    basics,
+    customers,
+    deals,
+    gate,
+    orders,
+    quotes,
+    segments,
+    tickets,
+    today,
+    users,
+)
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.digest import send_digest
 from bot.handlers.outbox import show_outbox
@@ -86,6 +97,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),
+            CommandHandler("segments", segments.overview, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -106,6 +118,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(contact_handlers.make_link, pattern=r"^ct:mk:\d+$"),
             CallbackQueryHandler(tickets.move, pattern=r"^tk:mv:\d+:\w+$"),
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
+            CallbackQueryHandler(segments.overview, pattern=r"^seg:home$"),
+            CallbackQueryHandler(segments.list_segment, pattern=r"^seg:[ts]:\w+:\d+$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             media_offer_handler(),

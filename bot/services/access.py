@@ -17,6 +17,7 @@ SELLING = (
     "pay",
     "ticket",
     "tickets",
+    "segments",
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
@@ -26,6 +27,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "today",
         "customers",
         "deals",
+        "segments",
         "digest",
         "settings",
         "language",
@@ -41,6 +43,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "outbox",
         "care",
         "customers",
+        "segments",
         "settings",
         "language",
         "help",

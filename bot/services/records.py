@@ -14,6 +14,7 @@ from bot.parsing.birthdays import parse_birthday
 from bot.parsing.search_forms import name_forms
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor, find_timezone
+from bot.services.segments import manual_tier_of, set_manual_tier
 from bot.services.visibility import visible_customer
 from models import Contact, Customer, RecordChange, Timeframe, User
 
@@ -136,11 +137,14 @@ def edit_customer(
         raise NotFound()
     customer = visible_customer(session, actor, customer_id)
     new = _clean(field, text, required=field == "name", this_year=now.year)
-    old = getattr(customer, field)
+    # The tier edited here is the one set by hand: it wins over the computed one until cleared.
+    old = manual_tier_of(customer) if field == "tier" else getattr(customer, field)
     if new != old:
         if field == "name":
             assert new is not None  # required
             set_customer_name(customer, new)
+        elif field == "tier":
+            set_manual_tier(customer, new)
         else:
             setattr(customer, field, new)
         customer.updated_at = now

@@ -1,6 +1,7 @@
 """The morning brief to each rep and manager at MORNING_BRIEF_TIME in their zone: today's
 follow-ups and overdue ones, deals past their close date, contacts' birthdays, instalments they
-collect that are due or overdue, and on Mondays the deals gone stale (the weekly summary). An
+collect that are due or overdue, and on Mondays the deals gone stale and the customers past their
+tier's visit cadence (CADENCE_A_DAYS, …: the first few and how many; the weekly summary). An
 empty day is one line. Key ``brief:<user>:<their local date>``.
 
 A brief time inside STAFF_QUIET_HOURS makes it due when they end. A brief is worth reading only
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta
 from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
 from bot.reminders.timing import at_local, quiet_until
-from bot.services import agenda, deals, orders
+from bot.services import agenda, deals, orders, segments
 from bot.services.people import Actor
 from models import Role
 
@@ -54,6 +55,17 @@ def produce(tick: Tick) -> None:
         instalments = orders.open_instalments(
             tick.session, payment_owner_id=user.id, due_until=today
         )
+        monday = today.weekday() == 0
+        cadence = (
+            segments.past_cadence(
+                tick.session,
+                user.id or 0,
+                now=tick.now,
+                cadence_days={tier: settings.cadence_days(tier) for tier in segments.TIERS},
+            )
+            if monday
+            else None
+        )
         stale = (
             deals.stale_deals(
                 tick.session,
@@ -62,7 +74,7 @@ def produce(tick: Tick) -> None:
                 days_now=settings.stale_deal_days_now,
                 owner_id=user.id,
             )
-            if today.weekday() == 0
+            if monday
             else []
         )
         tick.to_user(
@@ -76,5 +88,6 @@ def produce(tick: Tick) -> None:
             day=day,
             instalments=instalments,
             stale=stale,
+            cadence=cadence,
             today=today,
         )
