@@ -62,6 +62,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "outbox",
         "care",
         "customers",
+        "segments",
         "settings",
         "language",
         "help",
