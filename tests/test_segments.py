@@ -428,3 +428,27 @@ async def test_the_monday_brief_lists_customers_past_their_visit_cadence(
     assert "Sara's Old One" not in brief
     assert "Sara's Old One" in texts([m for m in team.sara.messages if "Due for a visit" in m.text])
     assert fresh and customer_row(db, fresh).tier == "C"
+
+
+async def test_a_win_back_nudge_is_not_sent_once_the_customer_ordered_again(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    team = await sales_team(bot, emulator)
+    big = add_customer(db, team.tom, "Big Buyer")
+    sell(db, team.tom, big, "9000")
+    await bot.tick()
+    clock.current = datetime(2027, 3, 31, 18, 0, tzinfo=UTC)  # 1 Apr 02:00 in Shanghai
+    await bot.tick()
+    (nudge,) = winbacks(db)
+    assert nudge.state == "pending"
+    # Before the quiet hours end, Tom's customer orders again.
+    sell(db, team.tom, big, "500", ordered=datetime(2027, 3, 31, 22, 0, tzinfo=UTC), paid=False)
+    clock.current = datetime(2027, 3, 31, 23, 5, tzinfo=UTC)
+    await bot.tick()
+    (nudge,) = winbacks(db)
+    assert nudge.state == "skipped" and nudge.reason == "ordered again"
+    assert not any("Win back" in m.text for m in team.tom.messages)
+    # The next night: two orders and tier A make it loyal; the lapse is over.
+    clock.advance(timedelta(days=1))
+    await bot.tick()
+    assert customer_row(db, big).lifecycle == "loyal" and customer_row(db, big).winback_at is None

@@ -295,20 +295,18 @@ def _stale(due: datetime) -> Any:
     return sa.or_(segmented.is_(None), segmented < due)
 
 
-def _next_stale_id(session: Session, due: datetime, after: int) -> int | None:
-    """The smallest id from ``after`` of a customer not worked out since ``due`` (two index
-    look-ups: never computed, computed before ``due``)."""
-    found = [
-        session.exec(
-            select(func.min(col(Customer.id))).where(condition, col(Customer.id) >= after)
-        ).one()
-        for condition in (
-            col(Customer.segmented_at).is_(None),
-            col(Customer.segmented_at) < due,
-        )
-    ]
-    present = [value for value in found if value is not None]
-    return min(present) if present else None
+def _first_stale_id(session: Session, due: datetime) -> int | None:
+    """The smallest id of a customer not worked out since ``due``; None when there is none
+    (asked first through the index on segmented_at, so a day with nothing to do is cheap)."""
+    segmented = col(Customer.segmented_at)
+    smallest = None
+    for condition in (segmented.is_(None), segmented < due):
+        if session.exec(select(col(Customer.id)).where(condition).limit(1)).first() is None:
+            continue
+        found = session.exec(select(func.min(col(Customer.id))).where(condition)).one()
+        if found is not None and (smallest is None or found < smallest):
+            smallest = found
+    return smallest
 
 
 def recompute(
@@ -320,20 +318,24 @@ def recompute(
     max_customers: int | None = None,
 ) -> Recomputed:
     """Work out the tier, RFM and lifecycle of every customer not worked out since ``due``
-    (default: ``now``, i.e. all of them), BATCH customers per statement, each batch committed;
-    at most about ``max_customers`` in this call (the nightly run goes on at the next tick)."""
+    (default: ``now``, i.e. all of them): the customers by id, BATCH ids per statement, each
+    batch committed; at most about ``max_customers`` in this call (the nightly run goes on at
+    the next tick, where it stopped)."""
     due = due or now
+    low = _first_stale_id(session, due)
+    if low is None:
+        return Recomputed(customers=0, done=True)
+    top = session.exec(select(func.max(col(Customer.id)))).one() or 0
     bounds = _bounds(session, now, rules)
     lapsed_before = now - timedelta(days=rules.lapsed_days)
-    low = _next_stale_id(session, due, 0)
     done_customers = 0
-    while low is not None:
+    while low <= top:
         if max_customers is not None and done_customers >= max_customers:
             return Recomputed(customers=done_customers, done=False)
         high = low + BATCH
         done_customers += _update_batch(session, rules, bounds, now, due, lapsed_before, low, high)
         session.commit()
-        low = _next_stale_id(session, due, high)
+        low = high
     return Recomputed(customers=done_customers, done=True)
 
 
@@ -446,6 +448,24 @@ def due_winbacks(session: Session, *, since: datetime) -> list[WinBack]:
         for row in rows
         if row.last_order_at is not None
     ]
+
+
+def winback_skip_reason(session: Session, customer_id: int, owner_id: int) -> str | None:
+    """Why a written win-back nudge is no longer worth sending (None: it still is)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.owner_id != owner_id:
+        return "customer handed over"
+    if customer.winback_at is None or customer.last_order_at is None:
+        return "ordered again"
+    newer = session.exec(
+        select(col(SalesOrder.id))
+        .where(
+            col(SalesOrder.customer_id) == customer_id,
+            col(SalesOrder.created_at) > customer.last_order_at,
+        )
+        .limit(1)
+    ).first()
+    return "ordered again" if newer is not None else None
 
 
 # -- /segments -----------------------------------------------------------------------------------

@@ -5,10 +5,14 @@ lapsing again is a new one. A lapse older than CATCH_UP_HOURS (the bot was down)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
+from bot.reminders.dispatcher import validator
 from bot.reminders.scheduler import Tick
 from bot.services import segments
+from models import OutboxMessage
 
 KIND = "winback"
 
@@ -35,3 +39,9 @@ def produce(tick: Tick) -> None:
             item=item,
             lapsed_days=tick.settings.lapsed_days,
         )
+
+
+@validator(KIND)
+def still_lapsed(session: Session, row: OutboxMessage, now: datetime) -> str | None:
+    """Skip it if the customer ordered again or was handed to someone else meanwhile."""
+    return segments.winback_skip_reason(session, row.customer_id or 0, row.user_id or 0)
