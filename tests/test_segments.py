@@ -290,6 +290,10 @@ async def test_segments_counts_and_lists_within_each_persons_scope(
     await bot.settle(await team.ken.press_data(f"cus:open:{ids['Alpha']}"))
     assert team.ken.callback_answers[-1]["text"] == "Not found."
 
+    # A stranger gets only the invite hint.
+    stranger = emulator.user(5299, "Nobody")
+    assert "ask your admin for an invite" in texts(await bot.send(stranger, "/segments")).lower()
+
     # The command is in each role's menu.
     for person in (team.tom, team.manager, director, team.admin):
         menu = [c["command"] for c in emulator.commands_for({"type": "chat", "chat_id": person.id})]
