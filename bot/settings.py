@@ -43,6 +43,13 @@ EXPECTED = {
     "STALE_DEAL_DAYS": "a whole number of days from 1 to 365",
     "STALE_DEAL_DAYS_NOW": "a whole number of days from 1 to 365",
     "CHECK_IN_DAYS": "a whole number of days from 1 to 365",
+    "SEGMENTS_TIME": "a time of day as HH:MM, like 02:00",
+    "TIER_A_SHARE": "a share of revenue between 0 and 1, like 0.80",
+    "TIER_B_SHARE": "a share of revenue between 0 and 1, at least TIER_A_SHARE, like 0.95",
+    "LAPSED_DAYS": "a whole number of days from 1 to 3650",
+    "CADENCE_A_DAYS": "a whole number of days from 1 to 365",
+    "CADENCE_B_DAYS": "a whole number of days from 1 to 365",
+    "CADENCE_C_DAYS": "a whole number of days from 1 to 365",
     "OUTBOX_MAX_PER_SECOND": "a whole number of messages per second from 1 to 1000",
     "OUTBOX_CHAT_INTERVAL": "seconds between two messages to one chat, from 0 to 60",
     "OUTBOX_LEASE_SECONDS": "a whole number of seconds from 5 to 3600",
@@ -102,6 +109,14 @@ class Settings(BaseSettings):
     stale_deal_days: int = Field(default=14, ge=1, le=365, alias="STALE_DEAL_DAYS")
     stale_deal_days_now: int = Field(default=3, ge=1, le=365, alias="STALE_DEAL_DAYS_NOW")
     check_in_days: int = Field(default=14, ge=1, le=365, alias="CHECK_IN_DAYS")
+    # Customer tiers, RFM and lifecycle (bot/services/segments.py), computed nightly.
+    segments_time: str = Field(default="02:00", alias="SEGMENTS_TIME")
+    tier_a_share: Decimal = Field(default=Decimal("0.80"), gt=0, le=1, alias="TIER_A_SHARE")
+    tier_b_share: Decimal = Field(default=Decimal("0.95"), gt=0, le=1, alias="TIER_B_SHARE")
+    lapsed_days: int = Field(default=180, ge=1, le=3650, alias="LAPSED_DAYS")
+    cadence_a_days: int = Field(default=14, ge=1, le=365, alias="CADENCE_A_DAYS")
+    cadence_b_days: int = Field(default=30, ge=1, le=365, alias="CADENCE_B_DAYS")
+    cadence_c_days: int = Field(default=90, ge=1, le=365, alias="CADENCE_C_DAYS")
     outbox_max_per_second: int = Field(default=25, ge=1, le=1000, alias="OUTBOX_MAX_PER_SECOND")
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=60, alias="OUTBOX_CHAT_INTERVAL")
     outbox_lease_seconds: int = Field(default=30, ge=5, le=3600, alias="OUTBOX_LEASE_SECONDS")
@@ -119,7 +134,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
     leader_lease_seconds: int = Field(default=10, ge=2, le=300, alias="LEADER_LEASE_SECONDS")
 
-    @field_validator("morning_brief_time", "digest_time", "birthday_greeting_time")
+    @field_validator("morning_brief_time", "digest_time", "birthday_greeting_time", "segments_time")
     @classmethod
     def _time_of_day(cls, value: str) -> str:
         if not TIME_OF_DAY.match(value.strip()):
@@ -229,6 +244,12 @@ class Settings(BaseSettings):
         return value.strip()
 
     @model_validator(mode="after")
+    def _tier_shares_in_order(self) -> Settings:
+        if self.tier_b_share < self.tier_a_share:
+            raise ValueError("TIER_B_SHARE is below TIER_A_SHARE")
+        return self
+
+    @model_validator(mode="after")
     def _derive_file_url(self) -> Settings:
         if self.telegram_api_url is None:
             self.telegram_api_url = OFFICIAL_API_URL
@@ -239,6 +260,12 @@ class Settings(BaseSettings):
             else:
                 self.telegram_file_url = base.rstrip("/") + "/file/bot"
         return self
+
+    def cadence_days(self, tier: str | None) -> int:
+        """How often a customer of ``tier`` should be touched (C for a customer without one)."""
+        return {"A": self.cadence_a_days, "B": self.cadence_b_days}.get(
+            tier or "C", self.cadence_c_days
+        )
 
     @property
     def file_url(self) -> str:

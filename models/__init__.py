@@ -3,7 +3,7 @@
 from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
-from models.customers import Contact, ContactLink, Customer
+from models.customers import Contact, ContactLink, Customer, Lifecycle
 from models.history import ChangeEntry
 from models.orders import Instalment, Payment, SalesOrder
 from models.outbox import CareCampaign, OutboxMessage, OutboxState, ProducerMark
@@ -39,6 +39,7 @@ __all__ = [
     "DealValueChange",
     "Instalment",
     "Invite",
+    "Lifecycle",
     "LostReason",
     "OutboxMessage",
     "OutboxState",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col
@@ -26,6 +27,16 @@ SEARCH_INDEXED_COLUMNS = (
 SEARCH_FTS_TABLE = "customer_search"
 
 
+class Lifecycle(StrEnum):
+    """Where a customer stands as a buyer (worked out nightly from their orders)."""
+
+    PROSPECT = "prospect"  # no order yet
+    FIRST = "first"  # one order
+    REPEAT = "repeat"  # two or more
+    LOYAL = "loyal"  # five or more in 12 months, or tier A with two or more
+    LAPSED = "lapsed"  # had orders, none for LAPSED_DAYS
+
+
 class Customer(SQLModel, table=True):
     __table_args__ = (
         # The customers changed last (recent_customers, /visit's list): everyone's for a
@@ -34,6 +45,14 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customer_owner_updated_at", "owner_id", "updated_at"),
         # /team's tier-A customers per owner (migration 0023).
         sa.Index("ix_customer_tier_owner_id", "tier", "owner_id"),
+        # /segments (migration 0022): counts per tier and per stage, and a segment's customers
+        # by name, everyone's for a director, a rep's own through the owner; the nightly
+        # computation finds the customers it has not yet done today through ``segmented_at``.
+        sa.Index("ix_customer_tier_name", "tier", "name"),
+        sa.Index("ix_customer_lifecycle_name", "lifecycle", "name"),
+        sa.Index("ix_customer_owner_tier", "owner_id", "tier"),
+        sa.Index("ix_customer_owner_lifecycle", "owner_id", "lifecycle"),
+        sa.Index("ix_customer_segmented_at", "segmented_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,7 +64,22 @@ class Customer(SQLModel, table=True):
     name_pinyin: str | None = Field(default=None, max_length=1200, index=True)
     name_initials: str | None = Field(default=None, max_length=200, index=True)
     owner_id: int = Field(foreign_key="user.id", index=True)
-    tier: str | None = Field(default=None, max_length=1)  # "A", "B" or "C"
+    # The tier that applies ("A", "B" or "C"): the one a person set by hand (``manual_tier``)
+    # if any, else the one computed from the money (``computed_tier``); everything reads this.
+    # Write it through bot.services.segments.set_manual_tier, which keeps the three in step.
+    tier: str | None = Field(default=None, max_length=1)
+    manual_tier: str | None = Field(default=None, max_length=1)
+    computed_tier: str | None = Field(default=None, max_length=1)
+    # Computed nightly with the tier (bot/services/segments.py): the RFM score ("545": recency,
+    # frequency, monetary, each 1-5 by quintile; None without orders), the lifecycle stage
+    # (``Lifecycle``), the newest order's instant, and when all of it was last worked out.
+    rfm: str | None = Field(default=None, max_length=3)
+    lifecycle: str | None = Field(default=None, max_length=8)
+    last_order_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    segmented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a tier-A customer turned lapsed (the owner is sent one win-back nudge); cleared when
+    # they order again.
+    winback_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     industry: str | None = Field(default=None, max_length=100)
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, max_length=40)

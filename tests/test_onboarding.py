@@ -66,6 +66,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "export",
         "funnel",
         "team",
+        "segments",
         "settings",
         "language",
         "help",

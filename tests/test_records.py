@@ -126,6 +126,7 @@ async def test_the_rep_edits_a_customers_facts_from_the_card(
     assert [(c.field, c.old_value, c.new_value) for c in recorded] == [
         ("phone", "+86 21 5555 0101", "+86 21 5555 0199"),
         ("tier", None, "A"),
+        ("manual_tier", None, "A"),
         ("timeframe", None, "3m"),
         ("name", "Acme Machinery", "Acme Machinery (Shanghai) Co."),
         ("address", None, "88 Century Ave, Pudong"),

@@ -17,6 +17,7 @@ SELLING = (
     "pay",
     "ticket",
     "tickets",
+    "segments",
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
@@ -41,6 +42,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "approvals",
         "customers",
         "deals",
+        "segments",
         "digest",
         "reassign",
         "funnel",
@@ -76,6 +78,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "export",
         "funnel",
         "team",
+        "segments",
         "settings",
         "language",
         "help",

@@ -21,6 +21,7 @@ from bot.services.history import birthday_text
 from bot.services.orders import Unpaid, unpaid_for_customer
 from bot.services.people import Actor
 from bot.services.records import set_customer_name
+from bot.services.segments import manual_tier_of
 from bot.services.visibility import customers_visible_to, refuse_read_only, visible_customer
 from models import Contact, Customer, Deal, PipelineStage, Role, Touch, User
 from models.customers import SEARCH_FTS_TABLE, phone_digits, search_chars
@@ -92,6 +93,11 @@ class CustomerCard:
     address: str | None
     phone: str | None
     owner_name: str
+    # The tier as set by hand (it wins) and as computed, the RFM score and lifecycle stage.
+    manual_tier: str | None
+    computed_tier: str | None
+    rfm: str | None
+    lifecycle: str | None
     payment_terms_days: int
     credit_limit: Decimal
     max_discount_pct: Decimal | None
@@ -729,6 +735,10 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, today: da
         address=customer.address,
         phone=customer.phone,
         owner_name=owner.full_name if owner else "",
+        manual_tier=manual_tier_of(customer),
+        computed_tier=customer.computed_tier,
+        rfm=customer.rfm,
+        lifecycle=customer.lifecycle,
         payment_terms_days=customer.payment_terms_days,
         credit_limit=customer.credit_limit,
         max_discount_pct=customer.max_discount_pct,

@@ -53,6 +53,14 @@ NOISE = frozenset(
         "issued_at",
         "sent_at",
         "answered_at",
+        # What the nightly segments run computes (``bot.services.segments``); a tier set by
+        # hand (``manual_tier``) and the tier that applies (``tier``) are recorded.
+        "computed_tier",
+        "rfm",
+        "lifecycle",
+        "last_order_at",
+        "segmented_at",
+        "winback_at",
     }
 )
 

@@ -18,6 +18,7 @@ from bot.services import history
 from bot.services.errors import NotFound, ServiceError
 from bot.services.history import birthday_text
 from bot.services.people import Actor, find_timezone
+from bot.services.segments import manual_tier_of, set_manual_tier
 from bot.services.visibility import refuse_read_only, visible_customer
 from models import ChangeEntry, Contact, Customer, Timeframe, User
 
@@ -109,12 +110,15 @@ def edit_customer(
         raise NotFound()
     customer = visible_customer(session, actor, customer_id)
     new = _clean(field, text, required=field == "name", this_year=now.year)
-    old = getattr(customer, field)
+    # The tier edited here is the one set by hand: it wins over the computed one until cleared.
+    old = manual_tier_of(customer) if field == "tier" else getattr(customer, field)
     if new != old:
         history.acting(session, actor.user_id)
         if field == "name":
             assert new is not None  # required
             set_customer_name(customer, new)
+        elif field == "tier":
+            set_manual_tier(customer, new)
         else:
             setattr(customer, field, new)
         customer.updated_at = now

@@ -2,7 +2,9 @@
 follow-ups and overdue ones, deals past their close date, contacts' birthdays, instalments they
 collect that are due or overdue, approvals waiting for them more than a day (a director, who
 gets no brief otherwise, gets one on days something waits that long), and on Mondays the deals
-gone stale (the weekly summary). An empty day is one line. Key ``brief:<user>:<their local date>``.
+gone stale and the customers past their tier's visit cadence (CADENCE_A_DAYS, …: the first few
+and how many; the weekly summary). An empty day is one line. Key
+``brief:<user>:<their local date>``.
 
 A brief time inside STAFF_QUIET_HOURS makes it due when they end. A brief is worth reading only
 that morning: one not sent at its time (the bot was down) goes out within LATE_WINDOW of it,
@@ -17,7 +19,7 @@ from datetime import date, datetime, timedelta
 from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
 from bot.reminders.timing import at_local, quiet_until
-from bot.services import agenda, approvals, deals, orders
+from bot.services import agenda, approvals, deals, orders, segments
 from bot.services.people import Actor
 from models import Role
 
@@ -61,6 +63,17 @@ def produce(tick: Tick) -> None:
         instalments = orders.open_instalments(
             tick.session, payment_owner_id=user.id, due_until=today
         )
+        monday = today.weekday() == 0
+        cadence = (
+            segments.past_cadence(
+                tick.session,
+                user.id or 0,
+                now=tick.now,
+                cadence_days={tier: settings.cadence_days(tier) for tier in segments.TIERS},
+            )
+            if monday
+            else None
+        )
         stale = (
             deals.stale_deals(
                 tick.session,
@@ -69,7 +82,7 @@ def produce(tick: Tick) -> None:
                 days_now=settings.stale_deal_days_now,
                 owner_id=user.id,
             )
-            if today.weekday() == 0
+            if monday
             else []
         )
         tick.to_user(
@@ -84,5 +97,6 @@ def produce(tick: Tick) -> None:
             instalments=instalments,
             stale=stale,
             waiting=waiting,
+            cadence=cadence,
             today=today,
         )
