@@ -168,18 +168,8 @@ def _draw_bars(
     positions = list(range(len(stages)))
 
     # Stage names left of the axes; the axes start where the widest name ends.
-    axes.set_yticks(positions, [_short(stage.name) for stage in stages])
-    name_font = _font(font, 12)
-    for tick_label in axes.get_yticklabels():
-        tick_label.set_fontproperties(name_font)
-        tick_label.set_color(TEXT_COLOR)
-    axes.tick_params(axis="y", length=0, pad=LABEL_GAP_PX)
-    axes.tick_params(axis="x", bottom=False, labelbottom=False)
-    for spine in ("top", "right", "bottom"):
-        axes.spines[spine].set_visible(False)
-    axes.spines["left"].set_color("#BBBBBB")
+    names_px = _name_axis(axes, positions, [stage.name for stage in stages], font)
     axes.spines["left"].set_bounds(-0.5, len(stages) - 0.5)
-    names_px = max(_width_px(label) for label in axes.get_yticklabels())
     left_px = min(LEFT_PAD_PX + names_px + LABEL_GAP_PX, WIDTH_PX * 0.4)
     axes_width_px = WIDTH_PX - left_px - RIGHT_PAD_PX
     axes.set_position(
@@ -231,6 +221,24 @@ def _short(name: str) -> str:
 def _width_px(text: Text) -> float:
     """The text's width in pixels, laid out by the figure's (Agg) renderer."""
     return float(text.get_window_extent().width)
+
+
+def _name_axis(
+    axes: Axes, positions: Sequence[float], names: Sequence[str], font: Path | None
+) -> float:
+    """Stage names down the left of a bar chart, no other axis or frame but a light left line;
+    returns the widest name's width in pixels."""
+    axes.set_yticks(list(positions), [_short(name) for name in names])
+    name_font = _font(font, 12)
+    for tick_label in axes.get_yticklabels():
+        tick_label.set_fontproperties(name_font)
+        tick_label.set_color(TEXT_COLOR)
+    axes.tick_params(axis="y", length=0, pad=LABEL_GAP_PX)
+    axes.tick_params(axis="x", bottom=False, labelbottom=False)
+    for spine in ("top", "right", "bottom"):
+        axes.spines[spine].set_visible(False)
+    axes.spines["left"].set_color("#BBBBBB")
+    return max(_width_px(label) for label in axes.get_yticklabels())
 
 
 # -- the /funnel chart: open deals per stage and the period's forecast ------------------------
@@ -311,17 +319,7 @@ def pipeline_chart(
     lengths = [float(bar.value) if by_value else float(bar.count) for bar in bars]
     weighted = [float(bar.weighted) if by_value else 0.0 for bar in bars]
 
-    axes.set_yticks(positions, [_short(bar.name) for bar in bars])
-    name_font = _font(font, 12)
-    for tick_label in axes.get_yticklabels():
-        tick_label.set_fontproperties(name_font)
-        tick_label.set_color(TEXT_COLOR)
-    axes.tick_params(axis="y", length=0, pad=LABEL_GAP_PX)
-    axes.tick_params(axis="x", bottom=False, labelbottom=False)
-    for spine in ("top", "right", "bottom"):
-        axes.spines[spine].set_visible(False)
-    axes.spines["left"].set_color("#BBBBBB")
-    names_px = max(_width_px(label) for label in axes.get_yticklabels())
+    names_px = _name_axis(axes, positions, [bar.name for bar in bars], font)
     left_px = min(LEFT_PAD_PX + names_px + LABEL_GAP_PX, WIDTH_PX * 0.4)
     axes_width_px = WIDTH_PX - left_px - RIGHT_PAD_PX
     axes.set_position(
