@@ -38,6 +38,8 @@ EXPECTED = {
     "MORNING_BRIEF_TIME": "a time of day as HH:MM, like 08:30",
     "DIGEST_TIME": "a time of day as HH:MM, like 18:00",
     "BIRTHDAY_GREETING_TIME": "a time of day as HH:MM, like 09:00",
+    "BRIEF_TIME_WINDOW": "a range of the day as HH:MM-HH:MM, like 06:00-11:00",
+    "DIGEST_TIME_WINDOW": "a range of the day as HH:MM-HH:MM, like 16:00-21:00",
     "STAFF_QUIET_HOURS": "a range of the day as HH:MM-HH:MM, like 22:00-07:00",
     "CONTACT_QUIET_HOURS": "a range of the day as HH:MM-HH:MM, like 21:00-08:00",
     "STALE_DEAL_DAYS": "a whole number of days from 1 to 365",
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
 
     morning_brief_time: str = Field(default="08:30", alias="MORNING_BRIEF_TIME")
     digest_time: str = Field(default="18:00", alias="DIGEST_TIME")
+    # Within these a person may choose their own brief and digest time in /settings (an admin
+    # may change them there; ``bot.services.company``).
+    brief_time_window: str = Field(default="06:00-11:00", alias="BRIEF_TIME_WINDOW")
+    digest_time_window: str = Field(default="16:00-21:00", alias="DIGEST_TIME_WINDOW")
     birthday_greeting_time: str = Field(default="09:00", alias="BIRTHDAY_GREETING_TIME")
     staff_quiet_hours: str = Field(default="22:00-07:00", alias="STAFF_QUIET_HOURS")
     contact_quiet_hours: str = Field(default="21:00-08:00", alias="CONTACT_QUIET_HOURS")
@@ -141,7 +147,9 @@ class Settings(BaseSettings):
             raise ValueError("not HH:MM")
         return value.strip()
 
-    @field_validator("staff_quiet_hours", "contact_quiet_hours")
+    @field_validator(
+        "staff_quiet_hours", "contact_quiet_hours", "brief_time_window", "digest_time_window"
+    )
     @classmethod
     def _range_of_day(cls, value: str) -> str:
         start, _, end = value.strip().partition("-")

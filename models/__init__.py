@@ -3,6 +3,7 @@
 from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
 from models.catalog import Product
+from models.company import CompanySetting
 from models.customers import Contact, ContactLink, Customer, Lifecycle
 from models.history import ChangeEntry
 from models.orders import Instalment, Payment, SalesOrder
@@ -29,6 +30,7 @@ __all__ = [
     "Attachment",
     "CareCampaign",
     "ChangeEntry",
+    "CompanySetting",
     "Contact",
     "ContactLink",
     "ConversationState",

@@ -55,6 +55,10 @@ class User(SQLModel, table=True):
     # A fingerprint of the command menu last shown in their chat: start-up publishes only
     # the menus that changed (bot.handlers.menu).
     menu_digest: str | None = Field(default=None, max_length=16)
+    # Their own morning brief and digest time (HH:MM, within the admin's window); None: the
+    # company's MORNING_BRIEF_TIME / DIGEST_TIME.
+    brief_time: str | None = Field(default=None, max_length=5)
+    digest_time: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

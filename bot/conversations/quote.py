@@ -24,7 +24,7 @@ from bot.conversations.common import (
     make_conversation,
     pick_with_buttons,
 )
-from bot.handlers.quotes import limits, request_approvals, send_quote_document
+from bot.handlers.quotes import request_approvals, send_quote_document
 from bot.handlers.replies import (
     callback_parts,
     int_part,
@@ -34,7 +34,7 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import quotes
+from bot.services import company, quotes
 from bot.services.errors import NotFound
 from models import Product
 
@@ -163,7 +163,7 @@ async def _review(update: Update, context: BotContext) -> int:
                 session,
                 _lines(context),
                 Decimal(data.get("overall", "0")),
-                limits(context),
+                company.quote_limits(session, deps.settings),
                 customer_id=data.get("customer_id"),
             )
     except quotes.QuoteInvalid as invalid:
@@ -250,7 +250,7 @@ async def submit(update: Update, context: BotContext) -> int:
                 int(data["deal_id"]),
                 _lines(context),
                 Decimal(data.get("overall", "0")),
-                limits=limits(context),
+                limits=company.quote_limits(session, deps.settings),
                 today=context.local_today(),
             )
         if conflicts:
@@ -271,7 +271,7 @@ async def submit(update: Update, context: BotContext) -> int:
             int(data["deal_id"]),
             _lines(context),
             Decimal(data.get("overall", "0")),
-            limits=limits(context),
+            limits=company.quote_limits(session, deps.settings),
             now=deps.now(),
         )
         view = quotes.quote_view(session, context.me, decision.quote_id)

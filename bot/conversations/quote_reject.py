@@ -12,9 +12,9 @@ from bot.conversations.common import (
     conversation_data,
     make_conversation,
 )
-from bot.handlers.quotes import limits, tell_outcome
+from bot.handlers.quotes import tell_outcome
 from bot.handlers.replies import callback_parts, int_part, message_text, reply, show
-from bot.services import quotes
+from bot.services import company, quotes
 from bot.services.errors import NotFound
 
 NAME = "quote_reject"
@@ -47,7 +47,7 @@ async def reason_given(update: Update, context: BotContext) -> int | None:
             quote_id,
             approve=False,
             reason=reason,
-            limits=limits(context),
+            limits=company.quote_limits(session, deps.settings),
             now=deps.now(),
         )
     await tell_outcome(update, context, decision)

@@ -37,6 +37,7 @@ from bot.conversations.settings import (
     choose_language,
     language_chosen,
     settings_conversation,
+    show_company,
     show_settings,
 )
 from bot.conversations.snooze import snooze_conversation, snooze_now
@@ -142,6 +143,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(segments.overview, pattern=r"^seg:home$"),
             CallbackQueryHandler(segments.list_segment, pattern=r"^seg:[ts]:\w+:\d+$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
+            CallbackQueryHandler(show_company, pattern=r"^set:company$"),
             CallbackQueryHandler(export_chosen, pattern=r"^exp:\w+$"),
             CallbackQueryHandler(funnel.funnel_button, pattern=r"^fun:v:"),
             CallbackQueryHandler(funnel.back_to_funnel, pattern=r"^fun:b:"),

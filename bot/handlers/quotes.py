@@ -14,18 +14,9 @@ from bot.handlers.replies import (
     reply,
     show,
 )
-from bot.services import quotes
+from bot.services import company, quotes
 from bot.services.errors import NotFound
 from models import QuoteStatus
-
-
-def limits(context: BotContext) -> quotes.Limits:
-    settings = context.deps.settings
-    return quotes.Limits(
-        rep=settings.quote_rep_max_discount,
-        manager=settings.quote_manager_max_discount,
-        validity_days=settings.quote_validity_days,
-    )
 
 
 async def request_approvals(context: BotContext, decision: quotes.Decision) -> None:
@@ -135,6 +126,11 @@ async def approve(update: Update, context: BotContext) -> None:
     deps = context.deps
     with deps.db.session() as session:
         decision = quotes.decide(
-            session, context.me, quote_id, approve=True, limits=limits(context), now=deps.now()
+            session,
+            context.me,
+            quote_id,
+            approve=True,
+            limits=company.quote_limits(session, deps.settings),
+            now=deps.now(),
         )
     await tell_outcome(update, context, decision)

@@ -41,6 +41,7 @@ from bot.reminders import outbox
 from bot.reminders.instance import InstanceLock, default_instance_id, lock_instance
 from bot.reminders.pace import Pace
 from bot.reminders.timing import quiet_until
+from bot.services import company
 from models import Contact, Customer, OutboxMessage, Ticket, TicketKind, TicketStatus, User
 
 logger = logging.getLogger("salesbot.outbox")
@@ -377,6 +378,7 @@ class Dispatcher:
     def _recipient(self, session: Session, row: OutboxMessage) -> tuple[_Recipient | None, str]:
         """Who gets it, or (None, the reason not to send)."""
         settings = self.deps.settings
+        quiet = company.effective(session, settings)  # the admin's quiet hours, else the env's
         if row.contact_id is not None:
             contact = session.get(Contact, row.contact_id)
             if contact is None or contact.telegram_chat_id != row.chat_id:
@@ -388,14 +390,14 @@ class Dispatcher:
             if row.promotional and open_complaint(session, contact.customer_id):
                 return None, "open complaint"
             zone = contact.timezone or settings.default_timezone
-            return _Recipient(zone, settings.contact_quiet_hours, contact.language), ""
+            return _Recipient(zone, quiet.contact_quiet_hours.text, contact.language), ""
         if row.user_id is not None:
             user = session.get(User, row.user_id)
             if user is None or not user.is_active:
                 return None, "deactivated"
             if user.unreachable_at is not None:
                 return None, "unreachable: blocked the bot"
-            return _Recipient(user.timezone, settings.staff_quiet_hours, user.language), ""
+            return _Recipient(user.timezone, quiet.staff_quiet_hours.text, user.language), ""
         return _Recipient(settings.default_timezone, "00:00-00:00", None), ""
 
     async def _db(self, function: Callable[..., _T], *args: Any) -> _T:

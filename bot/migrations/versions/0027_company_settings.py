@@ -1,4 +1,9 @@
-"""Placeholder for issue 14's company settings (filled in by its work).
+"""Company settings an admin overrides in /settings (quiet hours, quote discount limits, the
+windows for people's own brief and digest times), and each person's own brief and digest time.
+
+``company_setting`` holds one row per overridden setting (no row: the environment value).
+``user`` gets two nullable columns, added in place (no table rebuild on SQLite; ``customer``
+is not touched).
 
 Revision ID: 0027
 Revises: 0026
@@ -7,6 +12,12 @@ Create Date: 2026-11-28 19:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+import models
+
 revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +25,26 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "company_setting",
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(
+            sa.Column("brief_time", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True)
+        )
+        batch.add_column(
+            sa.Column("digest_time", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True)
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("digest_time")
+        batch.drop_column("brief_time")
+    op.drop_table("company_setting")

@@ -1,16 +1,17 @@
-"""The morning brief to each rep and manager at MORNING_BRIEF_TIME in their zone: today's
-follow-ups and overdue ones, deals past their close date, contacts' birthdays, instalments they
-collect that are due or overdue, approvals waiting for them more than a day (a director, who
-gets no brief otherwise, gets one on days something waits that long), and on Mondays the deals
-gone stale and the customers past their tier's visit cadence (CADENCE_A_DAYS, …: the first few
-and how many; the weekly summary). An empty day is one line. Key
-``brief:<user>:<their local date>``.
+"""The morning brief to each rep and manager at their own brief time (⏰ Brief time in
+/settings), else MORNING_BRIEF_TIME, in their zone: today's follow-ups and overdue ones, deals
+past their close date, contacts' birthdays, instalments they collect that are due or overdue,
+approvals waiting for them more than a day (a director, who gets no brief otherwise, gets one
+on days something waits that long), and on Mondays the deals gone stale and the customers past
+their tier's visit cadence (CADENCE_A_DAYS, …: the first few and how many; the weekly
+summary). An empty day is one line. Key ``brief:<user>:<their local date>``.
 
-A brief time inside STAFF_QUIET_HOURS makes it due when they end. A brief is worth reading only
-that morning: one not sent at its time (the bot was down) goes out within LATE_WINDOW of it,
-with "⏰ Late" on top; later than that, that day's is written as skipped (so /outbox shows why)
-and the next comes the next morning. CATCH_UP_HOURS does not apply. So someone who joins in the
-afternoon gets their first brief the next morning, not "Good morning" at once."""
+A brief time inside the staff quiet hours (an admin's in /settings, else STAFF_QUIET_HOURS)
+makes it due when they end. A brief is worth reading only that morning: one not sent at its
+time (the bot was down) goes out within LATE_WINDOW of it, with "⏰ Late" on top; later than
+that, that day's is written as skipped (so /outbox shows why) and the next comes the next
+morning. CATCH_UP_HOURS does not apply. So someone who joins in the afternoon gets their first
+brief the next morning, not "Good morning" at once."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from datetime import date, datetime, timedelta
 from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
 from bot.reminders.timing import at_local, quiet_until
-from bot.services import agenda, approvals, deals, orders, segments
+from bot.services import agenda, approvals, company, deals, orders, segments
 from bot.services.people import Actor
 from models import Role
 
@@ -41,13 +42,14 @@ def brief_due(day: date, zone: str, brief_time: str, quiet_hours: str) -> dateti
 
 def produce(tick: Tick) -> None:
     settings = tick.settings
+    quiet_hours = company.effective(tick.session, settings).staff_quiet_hours.text
     briefs = []
     for user in tick.staff():
         if user.role not in BRIEFED + BRIEFED_WHEN_WAITED_ON:
             continue
         zone = user.timezone
         today = tick.today(zone)
-        due = brief_due(today, zone, settings.morning_brief_time, settings.staff_quiet_hours)
+        due = brief_due(today, zone, user.brief_time or settings.morning_brief_time, quiet_hours)
         if tick.now >= due:
             briefs.append((user, zone, today, due, f"{KIND}:{user.id}:{today.isoformat()}"))
     written = tick.prefetch(key for *_brief, key in briefs)

@@ -1,6 +1,7 @@
-"""The manager's digest to each active manager and director at DIGEST_TIME in their zone, once
-per local day, dropped if not sent by the end of that day; and how a digest becomes messages
-(the text, and the funnel chart as a PNG), which /digest (``bot.handlers.digest``) shares.
+"""The manager's digest to each active manager and director at their own digest time (📊 Digest
+time in /settings), else DIGEST_TIME, in their zone, once per local day, dropped if not sent by
+the end of that day; and how a digest becomes messages (the text, and the funnel chart as a
+PNG), which /digest (``bot.handlers.digest``) shares.
 
 A digest whose text fits a photo caption (1024 characters) is one photo message; a longer one is
 a text message followed by the chart with a short caption. An empty day is one line, no chart.
@@ -74,10 +75,19 @@ def funnel_chart(
     )
 
 
+def digest_time(tick: Tick, user: User) -> str:
+    return user.digest_time or str(tick.settings.digest_time)
+
+
 def produce(tick: Tick) -> None:
-    if not tick.may_pass(tick.settings.digest_time):
-        return  # digests fall due only at DIGEST_TIME (someone who joins later: the hourly look)
     readers = [user for user in tick.staff() if user.role in DIGESTED]
+    moments = {(user.timezone, digest_time(tick, user)) for user in readers}
+    if not tick.may_pass(*{moment for _zone, moment in moments}):
+        return  # digests fall due only at their readers' times (joined later: the hourly look)
+    if tick.covered is not None:
+        # Only the readers whose (zone, time) came since the last tick.
+        passed = {(zone, moment) for zone, moment in moments if tick.zones_passing(moment, [zone])}
+        readers = [user for user in readers if (user.timezone, digest_time(tick, user)) in passed]
     tick.prefetch(f"{KIND}:{user.id}:{tick.today(user.timezone).isoformat()}" for user in readers)
     for user in readers:
         try:
@@ -89,7 +99,7 @@ def produce(tick: Tick) -> None:
 def send_digest(tick: Tick, user: User) -> None:
     zone = user.timezone
     today = tick.today(zone)
-    due = tick.at(today, tick.settings.digest_time, zone)
+    due = tick.at(today, digest_time(tick, user), zone)
     key = f"{KIND}:{user.id}:{today.isoformat()}"
     if tick.now < due or tick.exists(key):
         return
