@@ -90,7 +90,7 @@ async def test_language_switches_mid_use_with_buttons_and_the_command_menu(
     add_customer(db, team.tom, "Acme Machinery")
     settings = await bot.send(team.tom, "/settings")
     assert "Language: English" in settings[0].text
-    assert settings[0].button_texts() == ["Change time zone", "🌐 Language"]
+    assert settings[0].button_texts() == ["Change time zone", "🌐 Language", "⏰ Brief time"]
     await bot.press(team.tom, "🌐 Language")
     assert team.tom.last().button_texts() == ["English", "中文"]
     await bot.press(team.tom, "中文")

@@ -2,8 +2,8 @@
 windows for people's own brief and digest times), and each person's own brief and digest time.
 
 ``company_setting`` holds one row per overridden setting (no row: the environment value).
-``user`` gets two nullable columns, added in place (no table rebuild on SQLite; ``customer``
-is not touched).
+``user`` gets two nullable columns, added and dropped in place (no table rebuild on SQLite;
+``customer`` is not touched).
 
 Revision ID: 0027
 Revises: 0026
@@ -34,17 +34,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"]),
         sa.PrimaryKeyConstraint("key"),
     )
-    with op.batch_alter_table("user") as batch:
-        batch.add_column(
-            sa.Column("brief_time", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True)
-        )
-        batch.add_column(
-            sa.Column("digest_time", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True)
+    for name in ("brief_time", "digest_time"):
+        op.add_column(
+            "user", sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True)
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user") as batch:
-        batch.drop_column("digest_time")
-        batch.drop_column("brief_time")
     op.drop_table("company_setting")
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): rebuilding ``user`` would break the
+    # foreign keys that point at it.
+    op.drop_column("user", "digest_time")
+    op.drop_column("user", "brief_time")
