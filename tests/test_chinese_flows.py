@@ -454,7 +454,7 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     mine = (await bot.send(wang, "/settings"))[0]
     assert "角色：销售代表，团队：华东区" in mine.text and "语言：中文" in mine.text
     assert "时区：Asia/Shanghai（当地现在是 2026年11月25日 17:00）" in mine.text
-    assert "晨报时间：08:30（公司默认）" in mine.text
+    assert "语言：中文\n晨报时间：08:30（公司默认）" in mine.text
     assert mine.button_texts() == ["修改时区", "🌐 语言", "⏰ 晨报时间"]
     await bot.press(wang, "修改时区")
     assert wang.last().text.startswith("请发送你的时区")

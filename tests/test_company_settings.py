@@ -69,11 +69,15 @@ async def test_an_admin_changes_a_discount_limit_re_asked_on_nonsense_and_record
     assert COMPANY in shown[-1].button_texts()
     await bot.press(team.admin, COMPANY)
     panel = team.admin.last()
-    assert "Staff quiet hours: 22:00-07:00" in panel.text
-    assert "Contact quiet hours: 21:00-08:00" in panel.text
-    assert f"{REP_LIMIT}: 10%" in panel.text and f"{MANAGER_LIMIT}: 20%" in panel.text
-    assert "Brief time window: 06:00-11:00" in panel.text
-    assert "Digest time window: 16:00-21:00" in panel.text
+    assert panel.text.startswith(
+        "🏢 Company settings\n"
+        "Staff quiet hours: 22:00-07:00\n"
+        "Contact quiet hours: 21:00-08:00\n"
+        f"{REP_LIMIT}: 10%\n"
+        f"{MANAGER_LIMIT}: 20%\n"
+        "Brief time window: 06:00-11:00\n"
+        "Digest time window: 16:00-21:00\n\n"
+    )
     await bot.press(team.admin, REP_LIMIT)
     assert "now 10%" in team.admin.last().text and "from 0 to 100" in team.admin.last().text
     for nonsense in ("lots", "150", "-5", "12.345", "5 percent"):
@@ -83,8 +87,8 @@ async def test_an_admin_changes_a_discount_limit_re_asked_on_nonsense_and_record
     assert "A rep's maximum discount (25%) cannot be above a manager's (20%)" in answer
     assert overrides(db) == {}
     saved = await bot.send(team.admin, "5%")
-    assert saved[-1].text.startswith(f"✅ {REP_LIMIT}: 5%\n")
-    assert f"{REP_LIMIT}: 5% (default 10%)" in saved[-1].text
+    assert saved[-1].text.startswith(f"✅ {REP_LIMIT}: 5%\n\n🏢 Company settings\n")
+    assert f"\n{REP_LIMIT}: 5% (default 10%)\n{MANAGER_LIMIT}: 20%\n" in saved[-1].text
     assert overrides(db) == {"quote_rep_max_discount": "5"}
     admin_id = actor_of(db, team.admin.id).user_id
     with db.session() as session:
@@ -173,7 +177,9 @@ async def test_a_manager_chooses_her_digest_time_and_a_colleague_keeps_the_compa
     team = await sales_team(bot, emulator)
     south = await register(bot, emulator, team.admin, Role.MANAGER, 5205, "Li", team="South")
     shown = await bot.send(team.manager, "/settings")
-    assert "Digest: 18:00 (the company's)" in shown[-1].text
+    assert shown[-1].text.endswith(
+        "\nMorning brief: 08:30 (the company's)\nDigest: 18:00 (the company's)"
+    )
     assert shown[-1].button_texts() == [
         "Change time zone",
         "🌐 Language",
@@ -181,7 +187,11 @@ async def test_a_manager_chooses_her_digest_time_and_a_colleague_keeps_the_compa
         "📊 Digest time",
     ]
     await bot.press(team.manager, "📊 Digest time")
-    assert "between 16:00-21:00" in team.manager.last().text
+    assert team.manager.last().text == (
+        "When shall your digest come? Now: 18:00 (the company's).\n"
+        "Send a time between 16:00-21:00 in your time zone, like 16:00, or default for the "
+        "company's time. Or /cancel."
+    )
     assert "not a time" in texts(await bot.send(team.manager, "after lunch"))
     outside = texts(await bot.send(team.manager, "15:00"))
     assert "15:00 is outside the hours your admin allows for the digest" in outside
@@ -193,7 +203,7 @@ async def test_a_manager_chooses_her_digest_time_and_a_colleague_keeps_the_compa
     row = user_row(db, team.manager.id)
     assert row is not None and row.digest_time == "17:00"
     shown = await bot.send(team.manager, "/settings")
-    assert "Digest: 17:00 (your own)" in shown[-1].text
+    assert shown[-1].text.endswith("\nDigest: 17:00 (your own)")
     with db.session() as session:
         changes = session.exec(
             select(ChangeEntry).where(
@@ -233,7 +243,7 @@ async def test_a_brief_time_outside_the_window_is_asked_again_and_the_brief_foll
 ) -> None:
     team = await sales_team(bot, emulator)
     shown = await bot.send(team.tom, "/settings")
-    assert "Morning brief: 08:30 (the company's)" in shown[-1].text
+    assert shown[-1].text.endswith("English\nMorning brief: 08:30 (the company's)")
     assert "📊 Digest time" not in shown[-1].button_texts()  # reps get no digest
     assert COMPANY not in shown[-1].button_texts()
     await bot.press(team.tom, "⏰ Brief time")
