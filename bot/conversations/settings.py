@@ -124,7 +124,7 @@ async def personal_time_given(update: Update, context: BotContext) -> int | None
                 session, context.me, which, message_text(update), deps.settings, now=deps.now()
             )
             times = company.personal_times(session, context.me, deps.settings)
-    except (company.TimeInvalid, company.TimeOutsideWindow) as refused:
+    except company.AskAgain as refused:
         await reply(update, context, refused.template, **refused.details)
         return None
     clear_conversation_data(context, NAME)
@@ -177,7 +177,7 @@ async def company_value_given(update: Update, context: BotContext) -> int | None
                 session, context.me, key, message_text(update), deps.settings, now=deps.now()
             )
             lines = company.company_lines(session, context.me, deps.settings)
-    except (company.SettingInvalid, company.DiscountOrder) as refused:
+    except company.AskAgain as refused:
         await reply(update, context, refused.template, **refused.details)
         return None
     except ServiceError:

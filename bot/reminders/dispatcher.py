@@ -378,7 +378,6 @@ class Dispatcher:
     def _recipient(self, session: Session, row: OutboxMessage) -> tuple[_Recipient | None, str]:
         """Who gets it, or (None, the reason not to send)."""
         settings = self.deps.settings
-        quiet = company.effective(session, settings)  # the admin's quiet hours, else the env's
         if row.contact_id is not None:
             contact = session.get(Contact, row.contact_id)
             if contact is None or contact.telegram_chat_id != row.chat_id:
@@ -390,14 +389,16 @@ class Dispatcher:
             if row.promotional and open_complaint(session, contact.customer_id):
                 return None, "open complaint"
             zone = contact.timezone or settings.default_timezone
-            return _Recipient(zone, quiet.contact_quiet_hours.text, contact.language), ""
+            quiet = company.effective(session, settings).contact_quiet_hours  # admin's, else env
+            return _Recipient(zone, quiet.text, contact.language), ""
         if row.user_id is not None:
             user = session.get(User, row.user_id)
             if user is None or not user.is_active:
                 return None, "deactivated"
             if user.unreachable_at is not None:
                 return None, "unreachable: blocked the bot"
-            return _Recipient(user.timezone, quiet.staff_quiet_hours.text, user.language), ""
+            quiet = company.effective(session, settings).staff_quiet_hours
+            return _Recipient(user.timezone, quiet.text, user.language), ""
         return _Recipient(settings.default_timezone, "00:00-00:00", None), ""
 
     async def _db(self, function: Callable[..., _T], *args: Any) -> _T:

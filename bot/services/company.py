@@ -49,23 +49,29 @@ _PERCENT = re.compile(r"^\d{1,3}(?:\.\d{1,2})?$")
 HUNDRED = Decimal(100)
 
 
-class SettingInvalid(ServiceError):
-    """A value that does not fit the setting: the person is asked again with its form."""
+class AskAgain(ServiceError):
+    """A typed value that does not fit: the person is told why and asked again."""
+
+
+class SettingInvalid(AskAgain):
+    """Not the form of the setting (a range of the day, or a percentage 0-100)."""
 
     template = "settings/company_invalid"
 
 
-class DiscountOrder(ServiceError):
+class DiscountOrder(AskAgain):
     """The rep's limit would be above the manager's."""
 
     template = "settings/discount_order"
 
 
-class TimeInvalid(ServiceError):
+class TimeInvalid(AskAgain):
     template = "settings/time_invalid"
 
 
-class TimeOutsideWindow(ServiceError):
+class TimeOutsideWindow(AskAgain):
+    """A brief or digest time outside the admin's window."""
+
     template = "settings/time_outside_window"
 
 
