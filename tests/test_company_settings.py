@@ -280,23 +280,54 @@ async def test_a_brief_time_outside_the_window_is_asked_again_and_the_brief_foll
     assert len(briefs(team.sara)) == 1
 
 
-async def test_only_admins_see_or_may_press_the_company_buttons(
+TZ_LANGUAGE = ["Change time zone", "🌐 Language"]
+OPENS = ""  # the press opens the step (answered without a pop-up)
+
+
+async def test_role_matrix_for_the_settings_buttons(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database
 ) -> None:
+    """Which /settings buttons each kind of person sees, and what a (forged) press of each
+    answers: only admins reach the company settings; a brief time for those who get a brief, a
+    digest time for managers and directors."""
     team = await sales_team(bot, emulator)
+    south = await register(bot, emulator, team.admin, Role.MANAGER, 5205, "Li", team="South")
+    finance = await register(bot, emulator, team.admin, Role.FINANCE, 5401, "Fiona")
     director = await register(bot, emulator, team.admin, Role.DIRECTOR, 5301, "Dave")
-    for person in (team.manager, team.tom, director):
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    contact = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 7001)
+    stranger = emulator.user(5999, "Stranger")
+    brief, digest = "⏰ Brief time", "📊 Digest time"
+    presses = ("set:company", "set:co:quote_rep_max_discount", "set:my:brief", "set:my:digest")
+    # person → (their /settings buttons, the answer to each of ``presses``)
+    matrix: list[tuple[SimUser, list[str], tuple[str, str, str, str]]] = [
+        (team.tom, [*TZ_LANGUAGE, brief], ("Not found.", "Not found.", OPENS, "Not found.")),
+        (team.ken, [*TZ_LANGUAGE, brief], ("Not found.", "Not found.", OPENS, "Not found.")),
+        (team.manager, [*TZ_LANGUAGE, brief, digest], ("Not found.", "Not found.", OPENS, OPENS)),
+        (south, [*TZ_LANGUAGE, brief, digest], ("Not found.", "Not found.", OPENS, OPENS)),
+        (finance, [*TZ_LANGUAGE, brief], ("Not found.", "Not found.", OPENS, "Not found.")),
+        (director, [*TZ_LANGUAGE, brief, digest], ("Not found.", "Not found.", OPENS, OPENS)),
+        (team.admin, [*TZ_LANGUAGE, COMPANY], (OPENS, OPENS, "Not found.", "Not found.")),
+    ]
+    for person, buttons, answers in matrix:
         shown = await bot.send(person, "/settings")
-        assert COMPANY not in shown[-1].button_texts(), person.first_name
-        for forged in ("set:company", "set:co:quote_rep_max_discount", "set:co:nonsense"):
-            await bot.settle(await person.press_data(forged))
-            assert person.callback_answers[-1]["text"] == "Not found.", (person.first_name, forged)
-        # A forged press puts nobody in the middle of a change: "3" is just a search.
-        assert "Maximum discount" not in texts(await bot.send(person, "3"))
-    # A rep has no digest to time.
-    await bot.settle(await team.tom.press_data("set:my:digest"))
-    assert team.tom.callback_answers[-1]["text"] == "Not found."
-    # An admin pressing an unknown setting gets the same answer.
+        assert shown[-1].button_texts() == buttons, person.first_name
+        for data, expected in zip(presses, answers, strict=True):
+            before = len(person.callback_answers)
+            await bot.settle(await person.press_data(data))
+            assert len(person.callback_answers) == before + 1, (person.first_name, data)
+            answer = person.callback_answers[-1].get("text") or ""
+            assert answer == expected, (person.first_name, data)
+        await bot.send(person, "/cancel")
+        # A refused press puts nobody in the middle of a change: "3" is just a search.
+        if COMPANY not in buttons:
+            assert "Maximum discount" not in texts(await bot.send(person, "3"))
+    # An admin pressing an unknown setting gets the same answer as a missing record.
     await bot.settle(await team.admin.press_data("set:co:nonsense"))
     assert team.admin.callback_answers[-1]["text"] == "Not found."
+    # A customer's contact and a stranger get no settings of the company.
+    for outsider in (contact, stranger):
+        await bot.send(outsider, "/settings")
+        await bot.settle(await outsider.press_data("set:company"))
+        assert not any("Company settings" in m.text for m in outsider.messages)
     assert overrides(db) == {}
