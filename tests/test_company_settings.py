@@ -213,6 +213,9 @@ async def test_a_manager_chooses_her_digest_time_and_a_colleague_keeps_the_compa
     assert [(c.old_value, c.new_value, c.changed_by_id) for c in changes] == [
         (None, "17:00", row.id)
     ]
+    await bot.settle(await team.admin.press_data(f"hist:usr:{row.id}:0"))
+    assert "✏️ Digest time: " in team.admin.last().text
+    assert "→ 17:00" in team.admin.last().text
 
     # 17:00 in Shanghai is 09:00 UTC: Mei's digest only; Li's comes at 18:00.
     await tick_at(bot, clock, datetime(2026, 11, 26, 8, 59, tzinfo=UTC))
