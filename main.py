@@ -150,8 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         return _fail(str(error), 2)
     _configure_logging()
-    if settings.instance_id is None:
-        settings.instance_id = f"{socket.gethostname()}:{os.getpid()}"
     db = Database(settings.database_url)
     try:
         with migration_lock(settings.database_url):
@@ -172,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
                     settings.database_url,
                     bot_id=token.partition(":")[0],
                     lease_seconds=settings.leader_lease_seconds,
-                    instance_id=settings.instance_id,
+                    # Named in logs and in PostgreSQL's list of connections; the scheduled
+                    # messages' claims use INSTANCE_ID or an id that survives a restart.
+                    instance_id=settings.instance_id or f"{socket.gethostname()}:{os.getpid()}",
                 )
                 code = asyncio.run(serve(application, leadership, webhook=webhook))
     except InvalidToken:
