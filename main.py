@@ -1,7 +1,8 @@
 """Start salesbot: ``python main.py`` (long polling with TELEGRAM_BOT_TOKEN),
 ``python main.py --webhook`` (Telegram posts updates to WEBHOOK_URL),
-``python main.py --console`` (chat with it in the terminal, no token needed) or
-``python main.py --worker`` (only send scheduled messages, beside a running bot).
+``python main.py --console`` (chat with it in the terminal, no token needed),
+``python main.py --worker`` (only send scheduled messages, beside a running bot), or
+``python main.py backup FILE`` / ``python main.py restore FILE`` (a copy of the database).
 
 On PostgreSQL several bot processes may run the same command: one leads, the others wait as
 hot standbys and take over when it dies (``bot.leader``)."""
@@ -13,13 +14,16 @@ import asyncio
 import logging
 import os
 import socket
+import sqlite3
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import Deps, build_application
+from bot.backup import BackupError, backup, restore, running_lock
 from bot.db import Database, describe_url
 from bot.leader import Leadership, migration_lock
 from bot.reminders.worker import run_worker
@@ -30,6 +34,14 @@ from bot.settings import SettingsError, load_settings, require_token, require_we
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="salesbot", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("backup", "restore"),
+        help="backup: copy the database to FILE while the bot runs; restore: put FILE back "
+        "(the bot stopped)",
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="the backup file")
     parser.add_argument(
         "--console", action="store_true", help="chat with the bot in this terminal, no token"
     )
@@ -86,12 +98,39 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _backup_or_restore(command: str, file: Path | None, database_url: str) -> int:
+    if file is None:
+        return _fail(f"{command} needs a file: python main.py {command} FILE", 2)
+    try:
+        if command == "backup":
+            done = backup(database_url, file)
+            print(
+                f"salesbot: backed up {done.source} to {done.target} "
+                f"(schema {done.revision}, {done.size:,} bytes)"
+            )
+        else:
+            done = restore(database_url, file, now=datetime.now(UTC))
+            print(
+                f"salesbot: restored {done.target} from {done.source} (schema {done.revision}); "
+                f"the database as it was is kept in {done.kept}"
+                if done.kept
+                else f"salesbot: restored {done.target} from {done.source} (schema {done.revision})"
+            )
+    except BackupError as error:
+        return _fail(str(error), 2 if "PostgreSQL" in str(error) else 1)
+    except (OSError, sqlite3.Error) as error:
+        return _fail(f"{command} failed: {error}", 1)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
         return _fail(str(error), 2)
+    if args.command:
+        return _backup_or_restore(args.command, args.file, settings.database_url)
     if args.console:
         from bot.console import run_console  # the emulator and the demo: only for --console
 
@@ -111,8 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         return _fail(str(error), 2)
     _configure_logging()
-    if settings.instance_id is None:
-        settings.instance_id = f"{socket.gethostname()}:{os.getpid()}"
     db = Database(settings.database_url)
     try:
         with migration_lock(settings.database_url):
@@ -125,16 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     application = build_application(Deps(settings=settings, db=db), token=token)
     code = 0
     try:
-        if args.worker:
-            asyncio.run(run_worker(application, until_idle=args.until_idle))
-        else:
-            leadership = Leadership(
-                settings.database_url,
-                bot_id=token.partition(":")[0],
-                lease_seconds=settings.leader_lease_seconds,
-                instance_id=settings.instance_id,
-            )
-            code = asyncio.run(serve(application, leadership, webhook=webhook))
+        with running_lock(settings.database_url):  # a restore waits for the bot to stop
+            if args.worker:
+                asyncio.run(run_worker(application, until_idle=args.until_idle))
+            else:
+                leadership = Leadership(
+                    settings.database_url,
+                    bot_id=token.partition(":")[0],
+                    lease_seconds=settings.leader_lease_seconds,
+                    # Named in logs and in PostgreSQL's list of connections; the scheduled
+                    # messages' claims use INSTANCE_ID or an id that survives a restart.
+                    instance_id=settings.instance_id or f"{socket.gethostname()}:{os.getpid()}",
+                )
+                code = asyncio.run(serve(application, leadership, webhook=webhook))
     except InvalidToken:
         return _fail("TELEGRAM_BOT_TOKEN was refused by the Bot API: check the token", 2)
     except TelegramError as error:

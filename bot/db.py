@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from bot.failures import note_saved
 from bot.services.history import use_clock
 from models import utcnow
 
@@ -98,6 +99,17 @@ def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
 class Database:
     """The engine plus a factory of short transactions."""
 
@@ -113,6 +125,8 @@ class Database:
             try:
                 yield session
                 session.commit()
+                if session.info.pop("wrote", False):
+                    note_saved()
             except BaseException:
                 session.rollback()
                 raise

@@ -24,6 +24,7 @@ from telegram import Update
 
 from bot.app import SalesbotApplication
 from bot.metrics import OUTBOX_ROWS
+from bot.reminders.instance import default_instance_id
 from models import OutboxMessage, OutboxState
 
 logger = logging.getLogger("salesbot.web")
@@ -134,7 +135,7 @@ class WebServer:
         return {
             "healthy": database_ok and scheduler_ok,
             "role": role,
-            "instance": deps.settings.instance_id,
+            "instance": deps.settings.instance_id or default_instance_id(deps.db.url),
             "database": database,
             "scheduler": {"ok": scheduler_ok, **scheduler},
         }

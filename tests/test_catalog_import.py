@@ -17,6 +17,8 @@ from tests.flows import admin_of, sales_team, texts
 
 BAD_ROWS = {10: "abc", 50: None, 77: "12.345"}  # row number in the file → bad price / no SKU
 
+BAD_PRICE = "list price is not an amount above 0 with at most 2 decimals, up to 999,999,999,999.99"
+
 
 def price_list_csv() -> bytes:
     lines = ["SKU,Name,Unit,List price,Currency,Floor price"]
@@ -50,9 +52,9 @@ async def test_csv_import_previews_bad_rows_and_imports_after_confirming(
     preview = admin.last()
     assert "➕ 96 new products" in preview.text and "✏️ 1 to update" in preview.text
     assert "⚠️ 3 bad rows, left out:" in preview.text
-    assert "• row 10: list price is not an amount with at most 2 decimals (abc)" in preview.text
+    assert f"• row 10: {BAD_PRICE} (abc)" in preview.text
     assert "• row 50: no SKU" in preview.text
-    assert "• row 77: list price is not an amount with at most 2 decimals (12.345)" in preview.text
+    assert f"• row 77: {BAD_PRICE} (12.345)" in preview.text
     assert preview.text.count("• row") == 3
     assert preview.button_texts() == ["✅ Import 97 rows"]
     assert product_count(db) == 1  # nothing written yet
@@ -125,7 +127,7 @@ async def test_one_product_added_then_changed_with_the_same_checks(
     admin = await admin_of(bot, emulator)
     assert "Add or change one product in one line" in texts(await bot.send(admin, "/product"))
     refused = await bot.send(admin, "/product CNC-200, CNC lathe 200, pc, 12.345, CNY")
-    assert "⚠️ list price is not an amount with at most 2 decimals (12.345)" in refused[0].text
+    assert f"⚠️ {BAD_PRICE} (12.345)" in refused[0].text
     assert product_count(db) == 0
     preview = await bot.send(admin, "/product CNC-200, CNC lathe 200, pc, 1500, CNY, 1300")
     assert preview[0].text == (
@@ -143,3 +145,87 @@ async def test_one_product_added_then_changed_with_the_same_checks(
     assert "nothing to change" in texts(
         await bot.send(admin, "/product CNC-200; CNC lathe 200 (2027); pc; 1450; CNY; 1300; 10")
     )
+
+
+async def test_hostile_cells_are_bad_rows_with_their_reason(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """A NUL name, a price beyond what an amount column holds and a SKU twice in one file are
+    bad rows with their reason; control characters never reach a stored name."""
+    admin = await admin_of(bot, emulator)
+    rows = [
+        "sku,name,unit,list price,currency",
+        "N-1,\x00,pc,10,CNY",
+        "N-2,Drill\x07 bit\x00 set,pc,12.50,CNY",
+        "N-3,Huge,pc,99999999999999999999,CNY",
+        "N-4,Just fits,pc,999999999999.99,CNY",
+        "N-5,Too big,pc,1000000000000,CNY",
+        "N-2,Drill again,pc,13,CNY",
+    ]
+    await bot.send(admin, "/import products")
+    await bot.settle(await admin.send_document("hostile.csv", "\n".join(rows).encode(), "text/csv"))
+    preview = admin.last().text
+    price = BAD_PRICE
+    assert "• row 2: no name" in preview
+    assert f"• row 4: {price} (99999999999999999999)" in preview
+    assert f"• row 6: {price} (1000000000000)" in preview
+    assert "• row 7: same SKU as row (3)" in preview
+    assert preview.count("• row") == 4
+    await bot.press(admin, "✅ Import 2 rows")
+    with db.session() as session:
+        stored = {p.sku: (p.name, p.list_price) for p in session.exec(select(Product))}
+    assert stored == {
+        "N-2": ("Drill bit set", Decimal("12.50")),
+        "N-4": ("Just fits", Decimal("999999999999.99")),
+    }
+
+
+async def test_csv_in_legacy_encodings_reads_as_written_or_is_refused(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Excel's CSV from a Western Windows (Windows-1252), a Chinese one (GBK) and its
+    "Unicode Text" (UTF-16, tab-separated) read as the text that was typed; a binary file or
+    text already mangled (�) is refused with the reason."""
+    admin = await admin_of(bot, emulator)
+    header = "sku,name,unit,list price,currency\n"
+    files = {
+        "western.csv": (header + "W-1,Café crème Müller,pc,12.50,EUR\n").encode("cp1252"),
+        "chinese.csv": (header + "C-1,数控车床,台,1500,CNY\n").encode("gbk"),
+        "unicode.csv": (header + "U-1,Spindle 主轴 ü,pc,9,EUR\n")
+        .replace(",", "\t")
+        .encode("utf-16"),
+    }
+    for name, content in files.items():
+        await bot.send(admin, "/import products")
+        await bot.settle(await admin.send_document(name, content, "text/csv"))
+        assert "➕ 1 new product" in admin.last().text, name
+        await bot.press(admin, "✅ Import 1 row")
+    with db.session() as session:
+        names = {p.sku: p.name for p in session.exec(select(Product))}
+    assert names == {"W-1": "Café crème Müller", "C-1": "数控车床", "U-1": "Spindle 主轴 ü"}
+
+    encoding = "I couldn't tell how the text in that file is written (its encoding)"
+    for content, answer in (
+        (bytes(range(256)) * 8, "I couldn't open that file"),
+        ((header + "X-1,caf\ufffd,pc,1,EUR\n").encode(), encoding),
+    ):
+        await bot.send(admin, "/import products")
+        await bot.settle(await admin.send_document("odd.csv", content, "text/csv"))
+        assert admin.last().text.startswith(answer), content[:20]
+        await bot.send(admin, "/cancel")
+    assert product_count(db) == 3
+
+
+async def test_one_product_with_an_impossible_number_is_refused_with_the_reason(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    admin = await admin_of(bot, emulator)
+    price = BAD_PRICE
+    for value in ("1e309", "NaN", "inf", "-1", "99999999999999999999"):
+        answer = texts(await bot.send(admin, f"/product CNC-1, Lathe, pc, {value}, CNY"))
+        assert f"⚠️ {price} ({value})" in answer, value
+    discount = "maximum discount is not a percentage from 0 to 100"
+    for value in ("1e309", "NaN", "sNaN", "inf", "-Infinity"):
+        answer = texts(await bot.send(admin, f"/product CNC-1, Lathe, pc, 100, CNY, 90, {value}"))
+        assert f"⚠️ {discount} ({value})" in answer, value
+    assert product_count(db) == 0

@@ -431,9 +431,8 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     await bot.settle(await admin.send_document("价格表.csv", PRICE_LIST, "text/csv"))
     preview = admin.last()
     assert preview.text.startswith("导入预览\n➕ 新增产品 2 个\n✏️ 更新 0 个")
-    assert "⚠️ 1 行有误，不会导入：\n• 第 3 行：标准价不是最多 2 位小数的有效金额（abc）" in (
-        preview.text
-    )
+    bad_price = "标准价须是大于 0、最多 2 位小数、不超过 999,999,999,999.99 的金额"
+    assert f"⚠️ 1 行有误，不会导入：\n• 第 3 行：{bad_price}（abc）" in preview.text
     assert preview.text.endswith("确认之前不会保存任何内容。")
     assert preview.button_texts() == ["✅ 导入 2 行"]
     await bot.press(admin, "✅ 导入 2 行")
@@ -441,7 +440,9 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
     # /product: one line, the same checks.
     assert texts(await bot.send(admin, "/product")).startswith("一行添加或修改一个产品：")
     refused = texts(await bot.send(admin, "/product CNC-200, 数控车床 200, 台, 12.345, CNY"))
-    assert refused.startswith("⚠️ 标准价不是最多 2 位小数的有效金额（12.345）。示例："), refused
+    assert refused.startswith(
+        "⚠️ 标准价须是大于 0、最多 2 位小数、不超过 999,999,999,999.99 的金额（12.345）。示例："
+    ), refused
     one = await bot.send(admin, "/product CNC-200, 数控车床 200, 台, 1500, CNY, 1300")
     assert one[0].text == "➕ 新产品 CNC-200：数控车床 200 · ¥1,500.00/台 · 底价 ¥1,300.00"
     assert one[0].button_texts() == ["✅ 保存"]

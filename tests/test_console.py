@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tests.test_process import ROOT, bot_env
 
+BAD_PRICE = "list price is not an amount above 0 with at most 2 decimals, up to 999,999,999,999.99"
+
 
 def run_console(tmp_path: Path, script: str, **env: str) -> str:
     """Run ``main.py --console`` on a new demo database with ``script`` as its input."""
@@ -202,7 +204,7 @@ def test_console_import_order_payment_and_ticket(tmp_path: Path) -> None:
     )
     # The admin's import: a preview with the bad row, then one tap.
     assert "➕ 1 new product\n" in out and "⚠️ 1 bad row, left out:" in out
-    assert "• row 3: list price is not an amount with at most 2 decimals (abc)" in out
+    assert f"• row 3: {BAD_PRICE} (abc)" in out
     assert "✅ Imported: 1 added, 0 updated, 1 bad row left out." in out
     # The rep wins a deal without a quote, confirms its value, makes the order and logs a
     # partial payment.

@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
-from models import Deal, DealStageChange
+from models import Deal, DealStageChange, SalesOrder
 from tests.conftest import FakeClock
-from tests.flows import SalesTeam, actor_of, add_customer, sales_team, texts
+from tests.flows import SalesTeam, actor_of, add_customer, make_order, sales_team, texts
 
 
 async def seeded(bot: LocalBot, emulator: BotAPIEmulator, db: Database) -> SalesTeam:
@@ -216,3 +216,43 @@ async def test_admin_sets_a_stage_probability_that_new_moves_take(
     await bot.press(team.tom, "→ Quoted")
     assert "40% → USD 4,000.00" in team.tom.last().text
     assert all_deals(db)[0].probability == 40
+
+
+async def test_a_won_deal_with_an_order_stays_won(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Its card offers no stage moves, and every way of moving it (a stage button, Lost with a
+    reason, Lost with a note) is refused naming the order; stage, order and history stay."""
+    team = await seeded(bot, emulator, db)
+    customer_id = add_customer(db, team.tom, "Orbit Pumps")
+    order_id, _ = make_order(
+        db, team.tom, team.tom, customer_id, "Pumps", [("5000", date(2026, 12, 20))]
+    )
+    with db.session() as session:
+        order = session.get(SalesOrder, order_id)
+        assert order is not None
+        deal_id, number = order.deal_id, order.number
+    card = (await bot.send(team.tom, "/deals"))[0]
+    await bot.settle(await team.tom.press_data(f"deal:open:{deal_id}", card))
+    shown = team.tom.last()
+    assert "Won" in shown.text
+    assert not [b for b in shown.button_texts() if b.startswith("→")]
+    refusal = f"This deal has order {number}, so it stays won: the order bills it."
+    for data in (
+        f"deal:mv:{deal_id}:qualified",
+        f"deal:mv:{deal_id}:lead",
+        f"deal:lost:{deal_id}",
+        f"deal:lr:{deal_id}:price",
+        f"deal:lr:{deal_id}:other",
+    ):
+        await bot.settle(await team.tom.press_data(data, shown))
+        assert team.tom.last().text == refusal, data
+    assert texts(await bot.send(team.tom, "never mind")) != refusal  # no flow was left open
+    with db.session() as session:
+        deal = session.get(Deal, deal_id)
+        moves = session.exec(
+            select(DealStageChange).where(DealStageChange.deal_id == deal_id)
+        ).all()
+        assert deal is not None and deal.stage_key == "won"
+        assert session.get(SalesOrder, order_id) is not None
+    assert [move.to_stage for move in moves] == ["lead", "won"]

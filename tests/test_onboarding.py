@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.emulator import BotAPIEmulator
 from bot.local import LocalBot
 from bot.services.access import commands_for
+from bot.services.codes import stored_form
 from models import Invite, Role, Team, User
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.flows import (
@@ -227,7 +228,10 @@ async def test_registered_person_opening_another_invite_keeps_their_role(
     row = user_row(db, 5007)
     assert row is not None and row.role == Role.REP
     with db.session() as session:
-        assert session.exec(select(Invite).where(Invite.code == code)).one().used_at is None
+        assert (
+            session.exec(select(Invite).where(Invite.code == stored_form(code))).one().used_at
+            is None
+        )
 
 
 async def test_stranger_gets_only_the_invite_hint(

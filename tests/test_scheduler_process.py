@@ -144,3 +144,52 @@ async def test_two_workers_deliver_1000_reminders_exactly_once(
     by_worker = Counter(row.claimed_by for row in rows)
     print("messages sent per worker:", dict(by_worker))
     assert sum(by_worker.values()) == 1000
+
+
+@pytest.mark.timeout(120)
+async def test_a_bot_killed_while_sending_sends_the_rest_at_once_after_a_restart(
+    tmp_path: Path, emulator: BotAPIEmulator, database_url: str
+) -> None:
+    """SIGKILL half-way through 100 due reminders, then the same command again: what the dead
+    process had claimed is taken back at its start (not after the lease, two minutes here), so
+    every reminder arrives within seconds; only one the dead process was sending at the kill
+    (Telegram took it, the row was not yet marked sent) may arrive a second time."""
+    ids = seed_follow_ups(database_url, 100, 1)
+    for telegram_id in ids:
+        emulator.user(telegram_id, "Rep").known = True
+    first = emulator.user(ids[0], "Rep")
+    env = {
+        "SCHEDULER_TICK_SECONDS": "1",
+        "OUTBOX_MAX_PER_SECOND": "10",
+        "OUTBOX_LEASE_SECONDS": "120",
+        "STAFF_QUIET_HOURS": NEVER_QUIET,
+    }
+    url = database_url_for_env(database_url)
+    async with running_bot(tmp_path, emulator, url, **env) as process:
+        await first.wait_until(
+            lambda: sum(followups_received(emulator, ids).values()) >= 20,
+            timeout=60,
+            what="the first reminders",
+        )
+        process.kill()
+        await process.wait()
+    before = sum(followups_received(emulator, ids).values())
+    assert before < 100, "everything was sent before the kill"
+    async with running_bot(tmp_path, emulator, url, **env) as process:
+        restarted = asyncio.get_running_loop().time()
+        await first.wait_until(
+            lambda: len(followups_received(emulator, ids)) == 100,
+            timeout=40,  # 100 at 10 a second, far less than the two-minute lease
+            what="every reminder",
+        )
+        took = asyncio.get_running_loop().time() - restarted
+        await stop(process)
+    received = followups_received(emulator, ids)
+    twice = [key for key, count in received.items() if count > 1]
+    assert set(received.values()) <= {1, 2} and len(twice) <= 10, twice
+    print(f"{before} before the kill; the rest in {took:.1f}s after the restart; twice: {twice}")
+    database = Database(database_url)
+    with database.session() as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
+    database.dispose()
+    assert len(rows) == 100 and {row.state for row in rows} == {"sent"}

@@ -27,7 +27,7 @@ async def ask_note(update: Update, context: BotContext) -> int:
     if deal_id is None:
         raise NotFound()
     with context.deps.db.session() as session:
-        deals.deal_view(session, context.me, deal_id)  # visible, else "not found"
+        deals.check_may_leave(session, context.me, deal_id)  # visible and free to move
     conversation_data(context, NAME)["deal_id"] = deal_id
     await show(update, context, "deals/ask_lost_note")
     return NOTE

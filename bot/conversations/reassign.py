@@ -28,7 +28,16 @@ from bot.conversations.common import (
 )
 from bot.handlers import users
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import Button, callback_parts, int_part, keyboard, label, pager, show
+from bot.handlers.replies import (
+    Button,
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    page_part,
+    pager,
+    show,
+)
 from bot.services import reassign
 from bot.services.errors import NotFound
 
@@ -178,12 +187,12 @@ async def pick_chosen(update: Update, context: BotContext) -> int:
 
 
 async def pick_page(update: Update, context: BotContext) -> int:
-    return await _show_pick(update, context, _int(update, 1))
+    return await _show_pick(update, context, page_part(callback_parts(update, "ra"), 1))
 
 
 async def toggled(update: Update, context: BotContext) -> int:
     data = _data(context)
-    customer_id, page_number = _int(update, 1), _int(update, 2)
+    customer_id, page_number = _int(update, 1), page_part(callback_parts(update, "ra"), 2)
     with context.deps.db.session() as session:
         data["customer_ids"] = reassign.toggle_customer(
             session, context.me, int(data["giver_id"]), customer_id, data.get("customer_ids") or []

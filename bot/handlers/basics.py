@@ -7,9 +7,11 @@ import logging
 
 from telegram import Update
 
+from bot import failures
 from bot.context import BotContext
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, label, language_of_chat, profile_of, reply
+from bot.reminders import notices
 from bot.services import people
 from bot.services.access import commands_for
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -113,9 +115,25 @@ async def on_error(update: object, context: BotContext) -> None:
             await update.callback_query.answer()
         await reply(update, context, error.template, **error.details)
         return
-    logger.error("update %s failed", update.update_id, exc_info=error)
-    if error is not None:
-        context.record_error(error)
+    if error is None:
+        return
+    failure = failures.describe(error)
+    saved = failures.saved_in_this_update()
+    logger.error(
+        "update %s failed [%s] %s", update.update_id, failure.error_id, failure.kind, exc_info=error
+    )
+    context.record_error(error)
+    deps = context.deps
+    try:
+        with deps.db.session() as session:
+            notices.error_alert(session, deps, failure, now=deps.now())
+    except Exception:  # the database may be what failed: the log has it all the same
+        logger.exception("could not write the admins' alert for %s", failure.error_id)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await reply(update, context, "errors/unexpected")
+    await reply(
+        update,
+        context,
+        "errors/unexpected_saved" if saved else "errors/unexpected",
+        error_id=failure.error_id,
+    )

@@ -13,6 +13,7 @@ from bot.handlers.replies import (
     keyboard,
     label,
     message_text,
+    page_part,
     pager,
     reply,
     show,
@@ -29,7 +30,7 @@ async def list_customers(update: Update, context: BotContext) -> None:
     if query and update.callback_query is None:
         await search(update, context, query)
         return
-    page_number = int_part(callback_parts(update, "cus"), 1) or 0
+    page_number = page_part(callback_parts(update, "cus"), 1)
     with context.deps.db.session() as session:
         page = customers.list_customers(session, context.me, page_number)
     rows = customer_buttons(update, context, "cus:open:", page.customers)
@@ -100,7 +101,7 @@ async def open_card(update: Update, context: BotContext) -> None:
 
 async def timeline_page(update: Update, context: BotContext) -> None:
     parts = callback_parts(update, "tl")
-    customer_id, page_number = int_part(parts, 0), int_part(parts, 1) or 0
+    customer_id, page_number = int_part(parts, 0), page_part(parts, 1)
     if customer_id is None:
         raise NotFound()
     with context.deps.db.session() as session:

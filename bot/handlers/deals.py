@@ -37,7 +37,9 @@ def _stage_rows(
         if key != deal.stage_key
     ]
     writes = may_change_records(context.me.role)  # finance reads the deal, its order, customer
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)] if writes else []
+    # A won deal with an order stays won (bot.services.deals.refuse_if_ordered).
+    movable = writes and order_id is None
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)] if movable else []
     if deal.is_open and writes:
         rows.insert(0, [(label(update, context, "quote"), f"q:deal:{deal.deal_id}")])
     if deal.stage_key == "won" and (order_id or writes):
@@ -97,6 +99,7 @@ async def move(update: Update, context: BotContext) -> None:
 async def ask_lost_reason(update: Update, context: BotContext) -> None:
     deal_id = _deal_id(update)
     with context.deps.db.session() as session:
+        deals.check_may_leave(session, context.me, deal_id)
         deal = deals.deal_view(session, context.me, deal_id)
     buttons = [
         (label(update, context, "lost_reason", reason.value), f"deal:lr:{deal_id}:{reason.value}")

@@ -18,6 +18,7 @@ from bot.handlers.replies import (
     int_part,
     keyboard,
     label,
+    page_part,
     pager,
     reader_language,
     render,
@@ -142,8 +143,8 @@ async def back_to_funnel(update: Update, context: BotContext) -> None:
 async def stage_deals(update: Update, context: BotContext) -> None:
     """``fun:s:<scope>:<period>:<stage>:<page>``: one page of a stage's open deals."""
     parts = callback_parts(update, VIEW)
-    page_number = int_part(parts, 4)
-    if len(parts) != 5 or page_number is None:
+    page_number = page_part(parts, 4)
+    if len(parts) != 5 or int_part(parts, 4) is None:
         raise NotFound()
     _, scope_token, period_token, stage_key, _ = parts
     with context.deps.db.session() as session:

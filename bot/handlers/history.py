@@ -6,7 +6,16 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers.replies import Button, callback_parts, int_part, keyboard, label, reply, show
+from bot.handlers.replies import (
+    Button,
+    callback_parts,
+    int_part,
+    keyboard,
+    label,
+    page_part,
+    reply,
+    show,
+)
 from bot.services import history_pages
 from bot.services.errors import NotFound
 
@@ -29,7 +38,7 @@ async def history_page(update: Update, context: BotContext) -> None:
     parts = callback_parts(update, "hist")
     short = parts[0] if parts else ""
     kind = history_pages.CARD_KINDS.get(short)
-    record_id, page_number = int_part(parts, 1), int_part(parts, 2) or 0
+    record_id, page_number = int_part(parts, 1), page_part(parts, 2)
     if kind is None or record_id is None:
         raise NotFound()
     deps = context.deps

@@ -5,12 +5,15 @@ Nothing here decides anything; it only turns a template name and values into Bot
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -126,11 +129,26 @@ async def show(
         return
     await query.answer()
     text = render(update, context, template, **values)
+    if _already_shows(query.message, text, markup):
+        return  # a second tap on the same button: nothing to change
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+def _already_shows(
+    message: MaybeInaccessibleMessage, text: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Whether the message already reads ``text`` (HTML) with ``markup``, so that editing it
+    would be refused as "message is not modified"."""
+    if not isinstance(message, Message) or message.text is None:
+        return False
+    shown_markup = message.reply_markup if message.reply_markup else None
+    if shown_markup != (markup if markup and markup.inline_keyboard else None):
+        return False
+    return html.unescape(message.text_html) == html.unescape(text)
 
 
 async def alert(update: Update, context: BotContext, label_name: str) -> None:
@@ -150,8 +168,27 @@ def callback_parts(update: Update, prefix: str) -> list[str]:
     return data.split(":")[1:] if data.startswith(prefix + ":") else []
 
 
+# The largest id a database row can have (a signed 64-bit integer, on SQLite and PostgreSQL).
+LARGEST_ID = 2**63 - 1
+
+
 def int_part(parts: list[str], index: int) -> int | None:
-    try:
-        return int(parts[index])
-    except (IndexError, ValueError):
+    """The whole number at ``index`` of a button's fields, or None when it is missing or is not
+    one a record could have: only plain digits up to the largest row id count (no sign, spaces
+    or underscores), so a forged button answers like one for a missing record."""
+    part = parts[index] if 0 <= index < len(parts) else ""
+    if not (part.isascii() and part.isdigit()) or len(part) > len(str(LARGEST_ID)):
         return None
+    value = int(part)
+    return value if value <= LARGEST_ID else None
+
+
+# No list the bot shows has this many pages: a larger page number is a forged button.
+LARGEST_PAGE = 10**6
+
+
+def page_part(parts: list[str], index: int) -> int:
+    """The page number at ``index`` of a button's fields: 0 when it is missing or not a number,
+    and at most ``LARGEST_PAGE``, so no page's offset can overflow a database integer."""
+    value = int_part(parts, index)
+    return 0 if value is None else min(value, LARGEST_PAGE)

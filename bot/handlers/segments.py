@@ -16,6 +16,7 @@ from bot.handlers.replies import (
     keyboard,
     label,
     message_text,
+    page_part,
     pager,
     reply,
     show,
@@ -79,8 +80,8 @@ async def list_segment(update: Update, context: BotContext) -> None:
     """A tapped segment: its customers by name, a page at a time."""
     parts = callback_parts(update, "seg")
     kind = KINDS.get(parts[0]) if parts else None
-    page_number = int_part(parts, 2)
-    if kind is None or page_number is None:
+    page_number = page_part(parts, 2)
+    if kind is None or int_part(parts, 2) is None:
         raise NotFound()
     with context.deps.db.session() as session:
         page = segments.segment_page(session, context.me, kind, parts[1], page_number)

@@ -7,14 +7,14 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers.history import history_button
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import callback_parts, int_part, keyboard, label, pager, show
+from bot.handlers.replies import callback_parts, int_part, keyboard, label, page_part, pager, show
 from bot.services import people
 from bot.services.errors import NotFound
 
 
 async def list_users(update: Update, context: BotContext) -> None:
     parts = callback_parts(update, "usr")
-    page_number = int_part(parts, 1) if parts[:1] == ["page"] else 0
+    page_number = page_part(parts, 1) if parts[:1] == ["page"] else 0
     deps = context.deps
     with deps.db.session() as session:
         page = people.list_users(
@@ -31,7 +31,7 @@ async def list_users(update: Update, context: BotContext) -> None:
 async def user_card(update: Update, context: BotContext) -> None:
     """A person's card; ``usr:on:ID:PAGE`` and ``usr:off:ID:PAGE`` change their status first."""
     parts = callback_parts(update, "usr")
-    user_id, back_page = int_part(parts, 1), int_part(parts, 2) or 0
+    user_id, back_page = int_part(parts, 1), page_part(parts, 2)
     if user_id is None:
         raise NotFound()
     deps = context.deps

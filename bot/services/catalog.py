@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from bot.parsing.amounts import MAX_AMOUNT
+from bot.parsing.text import one_line
 from bot.services import tables
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.people import Actor
@@ -87,31 +89,32 @@ PLAIN_PRICE = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
 
 def file_price(text: str) -> tuple[Decimal, str | None] | None:
     """A price cell: digits with optional thousands commas and at most two decimals, maybe
-    after a currency symbol ("1,200.50", "¥3000"). Anything else (12.345, 1.2万) is refused:
-    a price list must be exact."""
+    after a currency symbol ("1,200.50", "¥3000"), above zero and within what an amount column
+    holds (``MAX_AMOUNT``). Anything else (12.345, 1.2万, 1e309, NaN) is refused: a price list
+    must be exact."""
     clean = "".join(text.split())
     currency = SYMBOLS.get(clean[:1])
     if currency:
         clean = clean[1:]
     match = PLAIN_PRICE.match(clean)
-    if match is None:
+    if match is None or len(match.group(1).replace(",", "")) > len(str(int(MAX_AMOUNT))):
         return None
     amount = Decimal(clean.replace(",", "")).quantize(Decimal("0.01"))
-    return (amount, currency) if amount > 0 else None
+    return (amount, currency) if Decimal(0) < amount <= MAX_AMOUNT else None
 
 
 def _parse_row(
     number: int, cells: dict[str, str], default_currency: str
 ) -> ProductRow | RowProblem:
-    sku = cells.get("sku", "").strip()
+    sku = one_line(cells.get("sku", ""))
     if not sku:
         return RowProblem(number, "missing_sku")
     if len(sku) > 64:
         return RowProblem(number, "long_sku", sku[:20])
-    name = " ".join(cells.get("name", "").split())
+    name = one_line(cells.get("name", ""))
     if not name:
         return RowProblem(number, "missing_name")
-    unit = cells.get("unit", "").strip() or "pc"
+    unit = one_line(cells.get("unit", "")) or "pc"
     price_text = cells.get("list_price", "")
     price = file_price(price_text)
     if price is None:
@@ -134,8 +137,10 @@ def _parse_row(
             discount = Decimal(discount_text)
         except ArithmeticError:
             return RowProblem(number, "bad_discount", discount_text)
-        if not Decimal(0) <= discount <= Decimal(100) or discount != discount.quantize(
-            Decimal("0.01")
+        if (
+            not discount.is_finite()
+            or not Decimal(0) <= discount <= Decimal(100)
+            or discount != discount.quantize(Decimal("0.01"))
         ):
             return RowProblem(number, "bad_discount", discount_text)
     return ProductRow(

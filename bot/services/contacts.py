@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.services.codes import new_code, stored_form
 from bot.services.errors import NotFound, ServiceError
 from bot.services.orders import OrderView, customer_orders
 from bot.services.people import Actor
@@ -65,10 +65,10 @@ def create_link(
     if contact is None:
         raise NotFound()
     visible_customer(session, actor, contact.customer_id)
-    code = "c_" + secrets.token_urlsafe(12)
+    code = new_code("c_", 12)
     session.add(
         ContactLink(
-            code=code,
+            code=stored_form(code),
             contact_id=contact_id,
             created_by_id=actor.user_id,
             created_at=now,
@@ -105,7 +105,7 @@ def redeem_link(
     ``language`` (from their Telegram app) becomes the contact's unless the rep set one."""
     if session.exec(select(User).where(User.telegram_id == telegram_id)).first() is not None:
         raise ContactLinkInvalid(reason="staff")
-    link = session.exec(select(ContactLink).where(ContactLink.code == code)).first()
+    link = session.exec(select(ContactLink).where(ContactLink.code == stored_form(code))).first()
     if link is None or link.used_at is not None or link.expires_at <= now:
         raise ContactLinkInvalid(reason="expired" if link and link.expires_at <= now else "used")
     claimed = session.execute(

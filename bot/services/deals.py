@@ -26,6 +26,7 @@ from models import (
     PipelineStage,
     Quote,
     Role,
+    SalesOrder,
     Timeframe,
     Touch,
     User,
@@ -87,6 +88,12 @@ class LostReasonNeeded(ServiceError):
 
 class AlreadyInStage(ServiceError):
     template = "deals/already_in_stage"
+
+
+class DealHasOrder(ServiceError):
+    """A won deal whose order exists stays won: the order bills it."""
+
+    template = "deals/has_order"
 
 
 def stages(session: Session) -> list[PipelineStage]:
@@ -197,6 +204,21 @@ def deal_view(session: Session, actor: Actor, deal_id: int) -> DealView:
     return _view(deal, customer, owner, _stage(session, deal.stage_key))
 
 
+def refuse_if_ordered(session: Session, deal: Deal) -> None:
+    """A deal with an order may not leave its won stage (DealHasOrder, naming the order)."""
+    number = session.exec(select(SalesOrder.number).where(SalesOrder.deal_id == deal.id)).first()
+    if number is not None:
+        raise DealHasOrder(number=number)
+
+
+def check_may_leave(session: Session, actor: Actor, deal_id: int) -> None:
+    """Whether the person may move the deal out of its stage at all, before they are asked
+    anything (such as why it was lost)."""
+    refuse_read_only(actor)
+    deal, _, _ = _visible_deal(session, actor, deal_id)
+    refuse_if_ordered(session, deal)
+
+
 def move_stage(
     session: Session,
     actor: Actor,
@@ -207,12 +229,14 @@ def move_stage(
     note: str | None = None,
     now: datetime,
 ) -> DealView:
-    """Move a deal to ``to_stage`` (its default probability comes along) and record the move."""
+    """Move a deal to ``to_stage`` (its default probability comes along) and record the move.
+    A won deal with an order stays won."""
     refuse_read_only(actor)
     deal, customer, owner = _visible_deal(session, actor, deal_id)
     target = _stage(session, to_stage)
     if deal.stage_key == target.key:
         raise AlreadyInStage()
+    refuse_if_ordered(session, deal)
     if target.is_lost and lost_reason is None:
         raise LostReasonNeeded()
     assert deal.id is not None

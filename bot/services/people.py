@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from bot.services.codes import new_code, stored_form
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from models import Contact, Customer, Invite, Role, Team, User
 
@@ -268,9 +268,10 @@ def create_invite(
         team = session.get(Team, team_id)
         if team is None:
             raise NotFound()
+    # The prefix keeps an invite apart from a contact's link ("c_…") whatever the token.
+    code = new_code("i_", 16)
     invite = Invite(
-        # The prefix keeps an invite apart from a contact's link ("c_…") whatever the token.
-        code="i_" + secrets.token_urlsafe(16),
+        code=stored_form(code),
         role=role,
         team_id=team.id if team else None,
         created_by_id=actor.user_id,
@@ -282,7 +283,7 @@ def create_invite(
     assert invite.id is not None
     return IssuedInvite(
         invite_id=invite.id,
-        code=invite.code,
+        code=code,
         role=role,
         team_name=team.name if team else None,
         expires_at=invite.expires_at,
@@ -311,7 +312,7 @@ def redeem_invite(
     existing = _user_by_telegram_id(session, profile.telegram_id)
     if existing is not None and existing.is_active:
         raise AlreadyRegistered(role=Role(existing.role))
-    invite = session.exec(select(Invite).where(Invite.code == code)).first()
+    invite = session.exec(select(Invite).where(Invite.code == stored_form(code))).first()
     if invite is None:
         raise InviteNotFound()
     if invite.used_at is not None:

@@ -8,14 +8,23 @@ was typed."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from charset_normalizer import from_bytes
+
+from bot.parsing.text import printable
+
 # A text file with more of these than this share of its characters is not a spreadsheet.
-UNREADABLE_SHARE = 0.01
+UNREADABLE_SHARE = 0.1
+# What a CSV file not in UTF-8 may be in: Excel saves CSV in the Windows code page, GBK (read
+# as its superset GB18030) on a Chinese Windows, Windows-1252 (Latin-1's superset) on a
+# Western one.
+LEGACY_ENCODINGS = ["gb18030", "cp1252"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class TableRow:
 
 class TableInvalid(Exception):
     """The file cannot be read as a table: ``reason`` is ``type``, ``unreadable``,
-    ``too_big`` or ``empty`` (and ``limit`` for ``too_big``)."""
+    ``encoding``, ``too_big`` or ``empty`` (and ``limit`` for ``too_big``)."""
 
     def __init__(self, reason: str, **details: Any) -> None:
         super().__init__(reason, details)
@@ -55,12 +64,32 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
         raise TableInvalid("unreadable") from error
 
 
-def _csv_rows(content: bytes) -> list[list[str]]:
+def _decoded(content: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without the byte-order mark Excel writes), or
+    UTF-16 with its byte-order mark, when it is that; else the legacy encoding it reads best
+    as. TableInvalid ``unreadable`` for a binary file, ``encoding`` when no encoding reads it
+    cleanly or it holds replacement characters (text already lost)."""
     try:
-        text = content.decode("utf-8-sig")
+        if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = content.decode("utf-16")  # Excel's "Unicode Text"
+        else:
+            text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = content.decode("gb18030", errors="replace")  # Excel's CSV on a Chinese Windows
-    odd = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\r\n"))
+        odd = sum(1 for byte in content if byte < 0x20 and byte not in b"\t\r\n")
+        if odd > len(content) * UNREADABLE_SHARE:
+            raise TableInvalid("unreadable") from None  # a binary file, not text
+        best = from_bytes(content, cp_isolation=LEGACY_ENCODINGS).best()
+        if best is None:
+            raise TableInvalid("encoding") from None
+        text = str(best)
+    if "\ufffd" in text:
+        raise TableInvalid("encoding")
+    return text
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    text = _decoded(content)
+    odd = sum(1 for ch in text if ch < " " and ch not in "\t\r\n")
     if odd > len(text) * UNREADABLE_SHARE:
         raise TableInvalid("unreadable")
     try:
@@ -86,9 +115,9 @@ def read_table(filename: str, content: bytes, *, max_rows: int) -> list[TableRow
     else:
         raise TableInvalid("type")
     table = [
-        TableRow(number, row)
+        TableRow(number, [printable(cell) for cell in row])
         for number, row in enumerate(rows, start=1)
-        if any(cell.strip() for cell in row)
+        if any(printable(cell).strip() for cell in row)
     ]
     if len(table) > max_rows + 1:
         raise TableInvalid("too_big", limit=max_rows)
