@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
@@ -102,6 +102,33 @@ class DatabasePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, An
             self._states.pop((name, encoded_key), None)
         else:
             self._states[(name, encoded_key)] = encoded
+
+    def end_in(
+        self, session: Session, name: str, key: ConversationKey, user_id: int, data: UserData
+    ) -> None:
+        """End conversation ``name`` for ``key`` and leave the person ``data`` as their scratch
+        values, in ``session``: the caller's transaction, which writes the record the flow was
+        for. What python-telegram-bot writes after the update then finds nothing to change."""
+        encoded_key = json.dumps(list(key))
+        row = session.get(ConversationState, (name, encoded_key))
+        if row is not None:
+            session.delete(row)
+        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None
+        scratch = session.get(ScratchData, user_id)
+        if encoded is None:
+            if scratch is not None:
+                session.delete(scratch)
+        elif scratch is None:
+            session.add(ScratchData(user_telegram_id=user_id, data=encoded))
+        else:
+            scratch.data, scratch.updated_at = encoded, utcnow()
+        # Should the transaction fail, the update's own write afterwards puts back what is
+        # right: the state and values it then hands over differ from these.
+        self._states.pop((name, encoded_key), None)
+        if encoded is None:
+            self._user_data.pop(user_id, None)
+        else:
+            self._user_data[user_id] = encoded
 
     async def flush(self) -> None:
         """Every write is committed at once; nothing is buffered."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator
@@ -256,3 +256,44 @@ async def test_a_won_deal_with_an_order_stays_won(
         assert deal is not None and deal.stage_key == "won"
         assert session.get(SalesOrder, order_id) is not None
     assert [move.to_stage for move in moves] == ["lead", "won"]
+
+
+async def test_two_people_moving_one_deal_do_not_overwrite_each_other(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Tom and his manager have the same card open; Tom moves it first. The manager's press on
+    the card he still sees changes nothing: he is told and shown where it is now, and moves it
+    from there if he still wants to. The same for → Lost and its reasons."""
+    team = await seeded(bot, emulator, db)
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "12k")
+    [deal] = all_deals(db)
+    tom_card = (await bot.send(team.tom, "/deals"))[0]
+    await bot.settle(await team.tom.press_data(f"deal:open:{deal.id}", tom_card))
+    mei_card = (await bot.send(team.manager, "/deals"))[0]
+    await bot.settle(await team.manager.press_data(f"deal:open:{deal.id}", mei_card))
+
+    await bot.press(team.tom, "→ Quoted", tom_card)
+    await bot.press(team.manager, "→ Negotiation", mei_card)
+    assert mei_card.text.startswith(
+        "⚠️ Someone moved this deal while you had it open: it is now in Quoted"
+    )
+    assert "Stage: Quoted" in mei_card.text
+    with db.session() as session:
+        assert session.get(Deal, deal.id).stage_key == "quoted"  # type: ignore[union-attr]
+
+    await bot.press(team.tom, "→ Negotiation", tom_card)
+    await bot.press(team.manager, "→ Lost", mei_card)  # his card is behind again
+    assert "it is now in Negotiation" in mei_card.text
+    await bot.press(team.manager, "→ Lost", mei_card)
+    await bot.press(team.tom, "→ Contract review", tom_card)
+    await bot.press(team.manager, "Price", mei_card)
+    assert "it is now in Contract review" in mei_card.text
+    await bot.press(team.manager, "→ Won", mei_card)
+    assert "Moved to Won." in mei_card.text
+    with db.session() as session:
+        moves = session.exec(
+            select(DealStageChange.to_stage)
+            .where(DealStageChange.deal_id == deal.id)
+            .order_by(col(DealStageChange.id))
+        ).all()
+    assert moves == ["lead", "quoted", "negotiation", "contract_review", "won"]

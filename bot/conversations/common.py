@@ -1,12 +1,15 @@
-"""What every conversation shares: /cancel at any step, and a re-ask for input that does not fit
-the step (another command, a sticker, text where a button is expected)."""
+"""What every conversation shares: /cancel at any step, a re-ask for input that does not fit
+the step (another command, a sticker, text where a button is expected), and a last step whose
+record and the flow's end commit together (``finishing``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -21,6 +24,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.handlers.replies import alert, reply
 from bot.metrics import CONVERSATION_TIMEOUTS
+from bot.persistence import DatabasePersistence
 
 END = ConversationHandler.END
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -36,6 +40,25 @@ def conversation_data(context: BotContext, name: str) -> dict[str, Any]:
 def clear_conversation_data(context: BotContext, name: str) -> None:
     if context.user_data is not None:
         context.user_data.pop(f"conversation:{name}", None)
+
+
+@contextmanager
+def finishing(update: Update, context: BotContext, name: str) -> Iterator[Session]:
+    """The unit of work of a flow's last step: the record it saves and the end of conversation
+    ``name`` (its state and scratch values) commit together. A crash right after the commit
+    then leaves no flow at a step whose button would save the record a second time."""
+    persistence = context.application.persistence
+    chat, user = update.effective_chat, update.effective_user
+    with context.deps.db.session() as session:
+        yield session
+        if isinstance(persistence, DatabasePersistence) and chat and user:
+            left = {
+                key: value
+                for key, value in (context.user_data or {}).items()
+                if key != f"conversation:{name}"
+            }
+            persistence.end_in(session, name, (chat.id, user.id), user.id, left)
+    clear_conversation_data(context, name)
 
 
 async def pick_with_buttons(update: Update, context: BotContext) -> int | None:

@@ -22,6 +22,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -150,9 +151,8 @@ async def source_chosen(update: Update, context: BotContext) -> int:
         source=None if value == "skip" else value,
     )
     deps = context.deps
-    with deps.db.session() as session:
+    with finishing(update, context, NAME) as session:
         deal = deals.create_deal(session, context.me, draft, now=deps.now())
-    clear_conversation_data(context, NAME)
     await send_deal_card(update, context, deal.id or 0, edit=True)
     return END
 

@@ -23,11 +23,19 @@ NOTE = 0
 
 
 async def ask_note(update: Update, context: BotContext) -> int:
-    deal_id = int_part(callback_parts(update, "deal"), 1)
+    parts = callback_parts(update, "deal")
+    deal_id = int_part(parts, 1)
     if deal_id is None:
         raise NotFound()
-    with context.deps.db.session() as session:
-        deals.check_may_leave(session, context.me, deal_id)  # visible and free to move
+    try:
+        with context.deps.db.session() as session:
+            # Visible, free to move, and not moved since the card was shown.
+            deals.check_may_leave(
+                session, context.me, deal_id, seen=parts[3] if len(parts) > 3 else None
+            )
+    except deals.DealChanged:
+        await send_deal_card(update, context, deal_id, edit=True, changed=True)
+        return END
     conversation_data(context, NAME)["deal_id"] = deal_id
     await show(update, context, "deals/ask_lost_note")
     return NOTE
@@ -58,6 +66,6 @@ async def note_given(update: Update, context: BotContext) -> int | None:
 def lost_note_conversation() -> ConversationHandler[BotContext]:
     return make_conversation(
         NAME,
-        entry_points=[CallbackQueryHandler(ask_note, pattern=r"^deal:lr:\d+:other$")],
+        entry_points=[CallbackQueryHandler(ask_note, pattern=r"^deal:lr:\d+:other(:\d+)?$")],
         states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_given)]},
     )

@@ -17,6 +17,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -268,7 +269,7 @@ async def _create(
     )
     deps = context.deps
     try:
-        with deps.db.session() as session:
+        with finishing(update, context, NAME) as session:
             order = orders.create_order(session, context.me, draft, now=deps.now())
             order_id = order.id or 0
     except orders.BillingChanged as changed:  # nothing saved; start again from the deal

@@ -20,6 +20,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
 )
 from bot.handlers.orders import send_order_card
@@ -113,7 +114,7 @@ async def _log(update: Update, context: BotContext, received_on: date) -> int | 
     order_id, amount = int(data["order_id"]), Decimal(data["amount"])
     deps = context.deps
     try:
-        with deps.db.session() as session:
+        with finishing(update, context, NAME) as session:
             orders.log_payment(
                 session, context.me, order_id, amount, received_on=received_on, now=deps.now()
             )

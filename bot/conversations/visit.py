@@ -32,6 +32,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -643,9 +644,8 @@ async def save(update: Update, context: BotContext) -> int:
     deps = context.deps
     data = _data(context)
     draft = _draft(context)
-    with deps.db.session() as session:
+    with finishing(update, context, NAME) as session:
         touch = visits.log_touch(session, context.me, draft, now=deps.now())
-    clear_conversation_data(context, NAME)
     await show_saved(update, context, touch.id or 0, data["customer_name"], undo=True)
     return END
 

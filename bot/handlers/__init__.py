@@ -125,9 +125,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
                 history.history_page, pattern=r"^hist:(cus|ct|deal|q|ord|usr):\d+:\d+$"
             ),
             CallbackQueryHandler(deals.open_deal, pattern=r"^deal:open:\d+$"),
-            CallbackQueryHandler(deals.move, pattern=r"^deal:mv:\d+:\w+$"),
-            CallbackQueryHandler(deals.ask_lost_reason, pattern=r"^deal:lost:\d+$"),
-            CallbackQueryHandler(deals.lost_with_reason, pattern=r"^deal:lr:\d+:\w+$"),
+            CallbackQueryHandler(deals.move, pattern=r"^deal:mv:\d+:\w+(:\d+)?$"),
+            CallbackQueryHandler(deals.ask_lost_reason, pattern=r"^deal:lost:\d+(:\d+)?$"),
+            CallbackQueryHandler(deals.lost_with_reason, pattern=r"^deal:lr:\d+:\w+(:\d+)?$"),
             CallbackQueryHandler(orders.open_order, pattern=r"^ord:open:\d+$"),
             CallbackQueryHandler(orders.delivered, pattern=r"^ord:dlv:\d+$"),
             CallbackQueryHandler(quotes.approve, pattern=r"^qa:yes:\d+$"),

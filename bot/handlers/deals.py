@@ -28,10 +28,14 @@ def _stage_rows(
 ) -> list[list[tuple[str, str]]]:
     with context.deps.db.session() as session:
         keys = [stage.key for stage in deals.stages(session)]
+    # Each move carries when the deal last moved, so a move pressed on a card someone else
+    # has since overtaken is refused (bot.services.deals.DealChanged).
     buttons = [
         (
             label(update, context, "move_to", key),
-            f"deal:lost:{deal.deal_id}" if key == "lost" else f"deal:mv:{deal.deal_id}:{key}",
+            f"deal:lost:{deal.deal_id}:{deal.seen}"
+            if key == "lost"
+            else f"deal:mv:{deal.deal_id}:{key}:{deal.seen}",
         )
         for key in keys
         if key != deal.stage_key
@@ -59,7 +63,13 @@ def _stage_rows(
 
 
 async def send_deal_card(
-    update: Update, context: BotContext, deal_id: int, *, edit: bool, moved: bool = False
+    update: Update,
+    context: BotContext,
+    deal_id: int,
+    *,
+    edit: bool,
+    moved: bool = False,
+    changed: bool = False,
 ) -> None:
     with context.deps.db.session() as session:
         deal = deals.deal_view(session, context.me, deal_id)
@@ -72,6 +82,7 @@ async def send_deal_card(
         markup=keyboard(_stage_rows(update, context, deal, order_id)),
         deal=deal,
         moved=moved,
+        changed=changed,
         show_owner=context.me.role != Role.REP,
     )
 
@@ -87,22 +98,42 @@ async def open_deal(update: Update, context: BotContext) -> None:
     await send_deal_card(update, context, _deal_id(update), edit=True)
 
 
+def _seen(parts: list[str], index: int) -> str | None:
+    """When the pressed card showed the deal last moved (None on a button from before that)."""
+    return parts[index] if len(parts) > index else None
+
+
 async def move(update: Update, context: BotContext) -> None:
     parts = callback_parts(update, "deal")
     deal_id = _deal_id(update)
     deps = context.deps
-    with deps.db.session() as session:
-        deals.move_stage(session, context.me, deal_id, parts[2], now=deps.now())
+    try:
+        with deps.db.session() as session:
+            deals.move_stage(
+                session, context.me, deal_id, parts[2], seen=_seen(parts, 3), now=deps.now()
+            )
+    except deals.DealChanged:
+        await send_deal_card(update, context, deal_id, edit=True, changed=True)
+        return
     await send_deal_card(update, context, deal_id, edit=True, moved=True)
 
 
 async def ask_lost_reason(update: Update, context: BotContext) -> None:
     deal_id = _deal_id(update)
-    with context.deps.db.session() as session:
-        deals.check_may_leave(session, context.me, deal_id)
-        deal = deals.deal_view(session, context.me, deal_id)
+    try:
+        with context.deps.db.session() as session:
+            deals.check_may_leave(
+                session, context.me, deal_id, seen=_seen(callback_parts(update, "deal"), 2)
+            )
+            deal = deals.deal_view(session, context.me, deal_id)
+    except deals.DealChanged:
+        await send_deal_card(update, context, deal_id, edit=True, changed=True)
+        return
     buttons = [
-        (label(update, context, "lost_reason", reason.value), f"deal:lr:{deal_id}:{reason.value}")
+        (
+            label(update, context, "lost_reason", reason.value),
+            f"deal:lr:{deal_id}:{reason.value}:{deal.seen}",
+        )
         for reason in LostReason
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -118,8 +149,20 @@ async def lost_with_reason(update: Update, context: BotContext) -> None:
     except (IndexError, ValueError):
         raise NotFound() from None
     deps = context.deps
-    with deps.db.session() as session:
-        deals.move_stage(session, context.me, deal_id, "lost", lost_reason=reason, now=deps.now())
+    try:
+        with deps.db.session() as session:
+            deals.move_stage(
+                session,
+                context.me,
+                deal_id,
+                "lost",
+                lost_reason=reason,
+                seen=_seen(parts, 3),
+                now=deps.now(),
+            )
+    except deals.DealChanged:
+        await send_deal_card(update, context, deal_id, edit=True, changed=True)
+        return
     await send_deal_card(update, context, deal_id, edit=True, moved=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -65,6 +65,9 @@ class DealView:
     lost_reason: str | None
     lost_note: str | None
     is_open: bool
+    # How many moves the card has seen (``moved_token``), for its buttons: a move from a card
+    # that showed an older stage is refused (DealChanged) rather than overwriting another's move.
+    seen: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ class LostReasonNeeded(ServiceError):
 
 class AlreadyInStage(ServiceError):
     template = "deals/already_in_stage"
+
+
+class DealChanged(ServiceError):
+    """Someone moved the deal after the card the person pressed was shown."""
+
+    template = "deals/changed"
 
 
 class DealHasOrder(ServiceError):
@@ -199,9 +208,19 @@ def _view(deal: Deal, customer: Customer, owner: User, stage: PipelineStage) -> 
     )
 
 
+def moved_token(session: Session, deal_id: int) -> str:
+    """How many times the deal has moved (its creation counts): a card's buttons carry it, so
+    a move pressed on a card someone else's move has overtaken is told apart."""
+    moves = session.exec(
+        select(func.count()).select_from(DealStageChange).where(DealStageChange.deal_id == deal_id)
+    ).one()
+    return str(moves)
+
+
 def deal_view(session: Session, actor: Actor, deal_id: int) -> DealView:
     deal, customer, owner = _visible_deal(session, actor, deal_id)
-    return _view(deal, customer, owner, _stage(session, deal.stage_key))
+    view = _view(deal, customer, owner, _stage(session, deal.stage_key))
+    return replace(view, seen=moved_token(session, deal_id))
 
 
 def refuse_if_ordered(session: Session, deal: Deal) -> None:
@@ -211,12 +230,21 @@ def refuse_if_ordered(session: Session, deal: Deal) -> None:
         raise DealHasOrder(number=number)
 
 
-def check_may_leave(session: Session, actor: Actor, deal_id: int) -> None:
+def _refuse_if_moved(session: Session, deal: Deal, seen: str | None) -> None:
+    if seen is not None and deal.id is not None and seen != moved_token(session, deal.id):
+        raise DealChanged()
+
+
+def check_may_leave(
+    session: Session, actor: Actor, deal_id: int, *, seen: str | None = None
+) -> None:
     """Whether the person may move the deal out of its stage at all, before they are asked
-    anything (such as why it was lost)."""
+    anything (such as why it was lost): not if it has an order, nor if it moved since the card
+    they pressed (``seen``) was shown."""
     refuse_read_only(actor)
     deal, _, _ = _visible_deal(session, actor, deal_id)
     refuse_if_ordered(session, deal)
+    _refuse_if_moved(session, deal, seen)
 
 
 def move_stage(
@@ -227,13 +255,16 @@ def move_stage(
     *,
     lost_reason: LostReason | None = None,
     note: str | None = None,
+    seen: str | None = None,
     now: datetime,
 ) -> DealView:
     """Move a deal to ``to_stage`` (its default probability comes along) and record the move.
-    A won deal with an order stays won."""
+    A won deal with an order stays won; a move pressed on a card shown before someone else
+    moved the deal (``seen``, from the card's button) is refused with DealChanged."""
     refuse_read_only(actor)
     deal, customer, owner = _visible_deal(session, actor, deal_id)
     target = _stage(session, to_stage)
+    _refuse_if_moved(session, deal, seen)
     if deal.stage_key == target.key:
         raise AlreadyInStage()
     refuse_if_ordered(session, deal)
