@@ -156,6 +156,8 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
         "• Open follow-ups (and their reminders): 1\n"
         "• Open service requests: 1\n"
         "• Unpaid orders whose payment Sara will collect: 1\n"
+        "• Open orders Sara will deliver: 1\n"
+        "• Quotes waiting for an approval or the customer's answer: 0\n"
         "The timelines keep who did what so far."
     )
     assert confirm.button_texts() == ["✅ Move", "✖ Cancel"]
@@ -164,7 +166,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     await bot.press(team.manager, "✅ Move")
     assert flow().text.startswith(
         "✅ Moved from Tom to Sara: 1 customer, 1 open deal, 1 follow-up, 1 service request,"
-        " 1 unpaid order. Sara has been told."
+        " 1 unpaid order, 1 order to deliver, 0 quotes. Sara has been told."
     )
 
     # Sara is told once, with a button to the card.
@@ -188,6 +190,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
         orders = {o.customer_id: o for o in session.exec(select(SalesOrder))}
         assert orders[acme].id == order_id and orders[acme].payment_owner_id == sara
         assert orders[acme].owner_id == tom and orders[brightway].payment_owner_id == tom
+        assert (orders[acme].delivery_owner_id, orders[brightway].delivery_owner_id) == (sara, tom)
         [change] = session.exec(select(ChangeEntry).where(ChangeEntry.field == "owner")).all()
         assert (change.record_id, change.field, change.old_value, change.new_value) == (
             str(acme),

@@ -3,7 +3,10 @@ rep who still owns customers).
 
 Who may: a manager for the people of their own team, a director and an admin for everyone. What
 moves with the customers, in one transaction: the customers' owner; the giver's open deals on
-them; the giver's open follow-ups on them (the touch stays the giver's, the follow-up is the
+them; the giver's quotes on them still waiting for an approval or for the customer's answer
+(the answer then reaches the receiver; a manager's step is then the receiver's team manager's,
+who is told); the delivery and the payment collection of their open orders the giver had;
+the giver's open follow-ups on them (the touch stays the giver's, the follow-up is the
 receiver's to do: ``Touch.follow_up_owner_id``, so its reminder goes to the receiver and one still
 waiting for the giver is skipped); the giver's open service requests on them; the payment
 collection of their unpaid orders the giver collected. Each customer's timeline gets one line:
@@ -31,6 +34,8 @@ from models import (
     Customer,
     Deal,
     PipelineStage,
+    Quote,
+    QuoteStatus,
     Role,
     SalesOrder,
     Team,
@@ -104,6 +109,8 @@ class HandoverPlan:
     follow_ups: int
     tickets: int
     orders: int
+    deliveries: int = 0
+    quotes: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ class HandoverDone:
     giver_telegram_id: int
     first_customers: list[tuple[int, str]]
     deactivated: bool
+    # The receiver's team's managers when moved quotes wait for a manager's step in a new team.
+    new_approvers: tuple[tuple[int, str], ...] = ()  # (telegram id, language)
 
 
 def may_reassign(actor: Actor) -> bool:
@@ -342,6 +351,56 @@ def _orders(giver_id: int, moved: Any) -> ColumnElement[bool]:
     )
 
 
+def _deliveries(giver_id: int, moved: Any) -> ColumnElement[bool]:
+    return sa.and_(
+        col(SalesOrder.customer_id).in_(moved),
+        col(SalesOrder.delivery_owner_id) == giver_id,
+        col(SalesOrder.delivered_at).is_(None),
+    )
+
+
+PENDING_QUOTES = (QuoteStatus.PENDING_MANAGER.value, QuoteStatus.PENDING_DIRECTOR.value)
+
+
+def _quotes(giver_id: int, moved: Any) -> ColumnElement[bool]:
+    """The giver's quotes waiting for an approval, or issued and waiting for the customer."""
+    return sa.and_(
+        col(Quote.customer_id).in_(moved),
+        col(Quote.owner_id) == giver_id,
+        sa.or_(
+            col(Quote.status).in_(PENDING_QUOTES),
+            sa.and_(
+                col(Quote.status) == QuoteStatus.ISSUED.value,
+                col(Quote.customer_answer).is_(None),
+            ),
+        ),
+    )
+
+
+def _new_approvers(
+    session: Session, giver: User, receiver: User, giver_id: int, moved: Any
+) -> tuple[tuple[int, str], ...]:
+    """The receiver's team's managers, when quotes waiting for a manager move to a new team."""
+    if receiver.team_id is None or receiver.team_id == giver.team_id:
+        return ()
+    waiting = _count(
+        session,
+        Quote,
+        sa.and_(_quotes(giver_id, moved), col(Quote.status) == QuoteStatus.PENDING_MANAGER.value),
+    )
+    if waiting == 0:
+        return ()
+    managers = session.exec(
+        select(User).where(
+            User.team_id == receiver.team_id,
+            User.role == Role.MANAGER,
+            col(User.is_active),
+            User.id != receiver.id,
+        )
+    )
+    return tuple((user.telegram_id, user.language) for user in managers)
+
+
 def _count(session: Session, table: Any, condition: ColumnElement[bool]) -> int:
     found = session.execute(sa.select(func.count()).select_from(table).where(condition))
     return int(found.scalar_one())
@@ -373,6 +432,8 @@ def plan(
         follow_ups=_count(session, Touch, _follow_ups(giver_id, moved)),
         tickets=_count(session, Ticket, _tickets(giver_id, moved)),
         orders=_count(session, SalesOrder, _orders(giver_id, moved)),
+        deliveries=_count(session, SalesOrder, _deliveries(giver_id, moved)),
+        quotes=_count(session, Quote, _quotes(giver_id, moved)),
     )
 
 
@@ -402,7 +463,24 @@ def hand_over(
             .limit(FIRST_NAMES)
         ).all()
     ]
+    new_approvers = _new_approvers(session, giver, receiver, giver_id, moved)
     unsynced = {"synchronize_session": False}
+    # Each quote's move in its history (a bulk UPDATE passes the session's history hook).
+    _record_owner_moves(
+        session, "quote", Quote, _quotes(giver_id, moved), giver, receiver, actor, now
+    )
+    session.execute(
+        sa.update(Quote)
+        .where(_quotes(giver_id, moved))
+        .values(owner_id=receiver_id)
+        .execution_options(**unsynced)
+    )
+    session.execute(
+        sa.update(SalesOrder)
+        .where(_deliveries(giver_id, moved))
+        .values(delivery_owner_id=receiver_id, updated_at=now)
+        .execution_options(**unsynced)
+    )
     session.execute(
         sa.update(Deal)
         .where(_deals(giver_id, moved))
@@ -436,29 +514,8 @@ def hand_over(
     )
     # The move on each customer's timeline and in its history (the statements above and below
     # are bulk UPDATEs, which the session's history hook does not see).
-    session.execute(
-        sa.insert(ChangeEntry).from_select(
-            [
-                "record_kind",
-                "record_id",
-                "action",
-                "field",
-                "old_value",
-                "new_value",
-                "changed_by_id",
-                "changed_at",
-            ],
-            sa.select(
-                sa.literal("customer"),
-                sa.cast(col(Customer.id), sa.String),
-                sa.literal("update"),
-                sa.literal(OWNER_FIELD),
-                sa.literal(giver.full_name),
-                sa.literal(receiver.full_name),
-                sa.literal(actor.user_id),
-                sa.literal(now, type_=UTCDateTime()),
-            ).where(col(Customer.id).in_(moved)),
-        )
+    _record_owner_moves(
+        session, "customer", Customer, col(Customer.id).in_(moved), giver, receiver, actor, now
     )
     session.execute(
         sa.update(Customer)
@@ -476,4 +533,42 @@ def hand_over(
         giver_telegram_id=giver.telegram_id,
         first_customers=first,
         deactivated=deactivate,
+        new_approvers=new_approvers,
+    )
+
+
+def _record_owner_moves(
+    session: Session,
+    kind: str,
+    table: Any,
+    condition: ColumnElement[bool],
+    giver: User,
+    receiver: User,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """One history line per record about to change hands (before the bulk UPDATE)."""
+    session.execute(
+        sa.insert(ChangeEntry).from_select(
+            [
+                "record_kind",
+                "record_id",
+                "action",
+                "field",
+                "old_value",
+                "new_value",
+                "changed_by_id",
+                "changed_at",
+            ],
+            sa.select(
+                sa.literal(kind),
+                sa.cast(table.id, sa.String),
+                sa.literal("update"),
+                sa.literal(OWNER_FIELD),
+                sa.literal(giver.full_name),
+                sa.literal(receiver.full_name),
+                sa.literal(actor.user_id),
+                sa.literal(now, type_=UTCDateTime()),
+            ).where(condition),
+        )
     )
