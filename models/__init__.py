@@ -23,7 +23,7 @@ from models.sales import (
     Touch,
     TouchKind,
 )
-from models.service import Ticket, TicketKind, TicketStatus
+from models.service import ContactQuestion, Ticket, TicketKind, TicketStatus
 
 __all__ = [
     "Attachment",
@@ -31,6 +31,7 @@ __all__ = [
     "ChangeEntry",
     "Contact",
     "ContactLink",
+    "ContactQuestion",
     "ConversationState",
     "Customer",
     "Deal",

@@ -20,12 +20,24 @@ from bot.local import LocalBot
 from bot.services import people
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
-from models import ChangeEntry, Customer, Deal, OutboxMessage, Role, SalesOrder, Ticket, Touch
+from models import (
+    ChangeEntry,
+    ContactQuestion,
+    Customer,
+    Deal,
+    OutboxMessage,
+    Quote,
+    Role,
+    SalesOrder,
+    Ticket,
+    Touch,
+)
 from models.base import UTCDateTime
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.flows import (
     actor_of,
     add_customer,
+    link_contact,
     make_order,
     register,
     sales_team,
@@ -34,6 +46,8 @@ from tests.flows import (
     user_row,
 )
 from tests.test_chinese import chat_scope
+from tests.test_deals import create_deal
+from tests.test_quotes import add_products, build_quote
 
 RE_ASK = "Please choose with the buttons above, or send /cancel."
 
@@ -158,6 +172,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
         "• Unpaid orders whose payment Sara will collect: 1\n"
         "• Open orders Sara will deliver: 1\n"
         "• Quotes waiting for an approval or the customer's answer: 0\n"
+        "• Contacts' questions not answered yet: 0\n"
         "The timelines keep who did what so far."
     )
     assert confirm.button_texts() == ["✅ Move", "✖ Cancel"]
@@ -166,7 +181,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     await bot.press(team.manager, "✅ Move")
     assert flow().text.startswith(
         "✅ Moved from Tom to Sara: 1 customer, 1 open deal, 1 follow-up, 1 service request,"
-        " 1 unpaid order, 1 order to deliver, 0 quotes. Sara has been told."
+        " 1 unpaid order, 1 order to deliver, 0 quotes, 0 unanswered questions. Sara has been told."
     )
 
     # Sara is told once, with a button to the card.
@@ -244,6 +259,102 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     timeline = team.sara.last().text
     assert "· Mei\n🔁 Owner: Tom → Sara" in timeline
     assert "· Tom\n🛠 Complaint opened: Lathe #3 leaks oil" in timeline
+
+
+async def test_a_quote_awaiting_approval_an_order_and_a_contacts_question_move_to_another_team(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Tom (North) has a quote waiting for Mei's approval, an order he delivers and collects,
+    and a contact's question he has not answered (one he did answer stays answered). Handed to
+    Ken (South): the quote's approval is Sam's (South's manager, told), its answer goes to Ken;
+    the order is Ken's to deliver and collect; the question is in Ken's one message with a
+    button to answer it, and Tom's old button leads nowhere."""
+    team = await sales_team(bot, emulator)
+    sam = await register(bot, emulator, team.admin, Role.MANAGER, 5401, "Sam", "South")
+    acme = add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    add_products(db)
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "20k")
+    await build_quote(bot, team.tom, "CNC-100", "10", "15")
+    await bot.press(team.tom, "📤 Submit")
+    asked_mei = team.manager.last()
+    assert "Tom asks you to approve a quote for Acme Machinery" in asked_mei.text
+    order_id, _ = make_order(db, team.tom, team.tom, acme, "Trucks", [("5000", date(2026, 12, 15))])
+    li_na = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
+    await bot.send(li_na, "Is the price final?")
+    await bot.press(team.tom, "↩️ Answer")
+    await bot.send(team.tom, "Yes.")
+    await bot.send(li_na, "When will the lathe ship?")
+    old_button = team.tom.last()
+    assert "Li Na (Acme Machinery) asks:\nWhen will the lathe ship?" in old_button.text
+
+    await bot.send(team.admin, "/reassign")
+    await bot.press(team.admin, "Tom · Sales rep · North · 1 customer")
+    await bot.press(team.admin, "Ken · Sales rep · South · 0 customers")
+    await bot.press(team.admin, "All 1 customer")
+    confirm = team.admin.last().text
+    for line in (
+        "• Unpaid orders whose payment Ken will collect: 1\n",
+        "• Open orders Ken will deliver: 1\n",
+        "• Quotes waiting for an approval or the customer's answer: 1\n",
+        "• Contacts' questions not answered yet: 1\n",
+    ):
+        assert line in confirm, line
+    before_mei = len(team.manager.messages)
+    await bot.press(team.admin, "✅ Move")
+    assert team.admin.last().text.startswith(
+        "✅ Moved from Tom to Ken: 1 customer, 1 open deal, 0 follow-ups, 0 service requests,"
+        " 1 unpaid order, 1 order to deliver, 1 quote, 1 unanswered question."
+    )
+
+    # Ken's one message lists it all, the question quoted with a button to answer it.
+    [told] = [m for m in team.ken.messages if m.text.startswith("📥")]
+    assert "• Quotes waiting for an approval or the customer's answer" in told.text
+    assert "(the answer comes to you): 1\n" in told.text
+    assert "• Contacts' questions waiting for your answer: 1\n" in told.text
+    assert "• Orders to deliver: 1\n• " in told.text
+    assert told.text.endswith(
+        "The questions:\n💬 Li Na (Acme Machinery): When will the lathe ship?"
+    )
+    assert told.button_texts() == ["Acme Machinery", "↩️ Answer Li Na"]
+    # South's manager is told the quote is theirs to decide; Mei is not, and cannot decide it.
+    assert "Quotes of theirs that wait for a manager's approval are yours" in sam.last().text
+    assert len(team.manager.messages) == before_mei
+    await bot.press(team.manager, "✅ Approve", asked_mei)
+    assert team.manager.callback_answers[-1]["text"] == "Not found."
+    ken, tom = uid(db, team.ken), uid(db, team.tom)
+    with db.session() as session:
+        quote = session.exec(select(Quote)).one()
+        assert (quote.owner_id, quote.status) == (ken, "pending_manager")
+        order = session.get(SalesOrder, order_id)
+        assert order is not None
+        assert (order.payment_owner_id, order.delivery_owner_id, order.owner_id) == (ken, ken, tom)
+        moves = session.exec(
+            select(ChangeEntry.record_kind).where(ChangeEntry.field == "owner")
+        ).all()
+        assert sorted(moves) == ["customer", "quote"]
+    await bot.send(sam, "/approvals")
+    await bot.press(sam, "🧾 Acme Machinery · Ken")
+    await bot.press(sam, "✅ Approve")
+    with db.session() as session:
+        number = session.exec(select(Quote)).one().number
+    assert number is not None
+    assert any(f"was approved by Sam: {number}" in m.text for m in team.ken.messages)
+    assert not any(f"was approved by Sam: {number}" in m.text for m in team.tom.messages)
+
+    # Tom's old button leads nowhere; Ken answers from his message, and the question is closed.
+    await bot.press(team.tom, "↩️ Answer", old_button)
+    assert team.tom.callback_answers[-1]["text"] == "Not found."
+    await bot.press(team.ken, "↩️ Answer Li Na", told)
+    await bot.send(team.ken, "Next Tuesday.")
+    assert li_na.last().text == "💬 Ken: Next Tuesday."
+    with db.session() as session:
+        questions = session.exec(select(ContactQuestion).order_by(ContactQuestion.id)).all()
+        assert [(q.text, q.answered_by_id) for q in questions] == [
+            ("Is the price final?", tom),
+            ("When will the lathe ship?", ken),
+        ]
+    # A new question goes straight to Ken.
+    assert texts(await bot.send(li_na, "Thanks!")) == "Sent to Ken; the answer will come here."
 
 
 async def test_all_customers_move_and_cancel_moves_nothing(

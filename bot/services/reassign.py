@@ -3,14 +3,15 @@ rep who still owns customers).
 
 Who may: a manager for the people of their own team, a director and an admin for everyone. What
 moves with the customers, in one transaction: the customers' owner; the giver's open deals on
-them; the giver's quotes on them still waiting for an approval or for the customer's answer
-(the answer then reaches the receiver; a manager's step is then the receiver's team manager's,
-who is told); the delivery and the payment collection of their open orders the giver had;
-the giver's open follow-ups on them (the touch stays the giver's, the follow-up is the
-receiver's to do: ``Touch.follow_up_owner_id``, so its reminder goes to the receiver and one still
-waiting for the giver is skipped); the giver's open service requests on them; the payment
-collection of their unpaid orders the giver collected. Each customer's timeline gets one line:
-who moved it, from whom, to whom. Nothing here sends a message: the caller tells the receiver.
+them; the giver's quotes on them still waiting for an approval or for the customer's answer (the
+answer then reaches the receiver; a manager's step is then the receiver's team manager's, who is
+told); the customers' contacts' questions still unanswered, listed to the receiver with a button
+to answer each (whoever owns the customer answers its contacts); the delivery and the payment
+collection of their open orders the giver had; the giver's open follow-ups on them (the touch
+stays the giver's, the follow-up is the receiver's to do: ``Touch.follow_up_owner_id``, so its
+reminder goes to the receiver and one still waiting for the giver is skipped); the giver's open
+service requests on them. Each customer's (and moved quote's) timeline gets one line: who moved
+it, from whom, to whom. Nothing here sends a message: the caller tells the receiver.
 
 Lists that grow with the company are read a page at a time; the moved records are found by
 statements over the customers (a subquery), never by loading them into Python."""
@@ -31,6 +32,8 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from models import (
     ChangeEntry,
+    Contact,
+    ContactQuestion,
     Customer,
     Deal,
     PipelineStage,
@@ -49,6 +52,7 @@ from models.sales import follow_up_is_for
 
 PAGE_SIZE = 8
 FIRST_NAMES = 10  # customers named in the receiver's message
+FIRST_QUESTIONS = 5  # open contact questions quoted in the receiver's message
 RECEIVING_ROLES = (Role.REP, Role.MANAGER)
 OWNER_FIELD = "owner"  # ChangeEntry.field of a move on the timeline
 
@@ -111,6 +115,16 @@ class HandoverPlan:
     orders: int
     deliveries: int = 0
     quotes: int = 0
+    questions: int = 0
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    contact_id: int
+    contact_name: str
+    customer_name: str
+    text: str
+    asked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,7 @@ class HandoverDone:
     deactivated: bool
     # The receiver's team's managers when moved quotes wait for a manager's step in a new team.
     new_approvers: tuple[tuple[int, str], ...] = ()  # (telegram id, language)
+    questions: tuple[OpenQuestion, ...] = ()  # the oldest open contact questions
 
 
 def may_reassign(actor: Actor) -> bool:
@@ -401,6 +416,30 @@ def _new_approvers(
     return tuple((user.telegram_id, user.language) for user in managers)
 
 
+def _questions(moved: Any) -> ColumnElement[bool]:
+    """The moved customers' contacts' questions nobody answered yet."""
+    contacts = select(Contact.id).where(col(Contact.customer_id).in_(moved))
+    return sa.and_(
+        col(ContactQuestion.contact_id).in_(contacts.scalar_subquery()),
+        col(ContactQuestion.answered_at).is_(None),
+    )
+
+
+def _first_questions(session: Session, moved: Any) -> tuple[OpenQuestion, ...]:
+    rows = session.execute(
+        sa.select(ContactQuestion, col(Contact.name), col(Customer.name))
+        .join(Contact, col(Contact.id) == col(ContactQuestion.contact_id))
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(_questions(moved))
+        .order_by(col(ContactQuestion.asked_at), col(ContactQuestion.id))
+        .limit(FIRST_QUESTIONS)
+    ).all()
+    return tuple(
+        OpenQuestion(question.contact_id, contact, customer, question.text, question.asked_at)
+        for question, contact, customer in rows
+    )
+
+
 def _count(session: Session, table: Any, condition: ColumnElement[bool]) -> int:
     found = session.execute(sa.select(func.count()).select_from(table).where(condition))
     return int(found.scalar_one())
@@ -434,6 +473,7 @@ def plan(
         orders=_count(session, SalesOrder, _orders(giver_id, moved)),
         deliveries=_count(session, SalesOrder, _deliveries(giver_id, moved)),
         quotes=_count(session, Quote, _quotes(giver_id, moved)),
+        questions=_count(session, ContactQuestion, _questions(moved)),
     )
 
 
@@ -464,6 +504,7 @@ def hand_over(
         ).all()
     ]
     new_approvers = _new_approvers(session, giver, receiver, giver_id, moved)
+    questions = _first_questions(session, moved)
     unsynced = {"synchronize_session": False}
     # Each quote's move in its history (a bulk UPDATE passes the session's history hook).
     _record_owner_moves(
@@ -534,6 +575,7 @@ def hand_over(
         first_customers=first,
         deactivated=deactivate,
         new_approvers=new_approvers,
+        questions=questions,
     )
 
 
