@@ -506,13 +506,38 @@ async def test_choosing_among_many_customers_pages_and_keeps_the_ticks(
     assert "They are: Customer 02, Customer 10." in team.sara.last().text
 
 
-def test_the_migration_names_the_recipient_in_the_keys_already_written(database_url: str) -> None:
-    """Rows written before 0020 get the recipient in their key, so no reminder is sent twice
-    after the upgrade; the downgrade takes it off again."""
+@pytest.mark.parametrize(
+    ("before", "after", "keys", "expected"),
+    [
+        (
+            "0019",
+            "0020",
+            ["payment_due:7:-3", "stale_deal:4:1764547200", "followup:9:2026-11-02", "brief:1"],
+            [
+                "payment_due:7:-3:{tom}",
+                "stale_deal:4:1764547200:{tom}",
+                "followup:9:2026-11-02",
+                "brief:1",
+            ],
+        ),
+        (
+            "0028",
+            "0029",
+            ["quote_expiry:3", "payment_due:7:-3:{tom}", "brief:1"],
+            ["quote_expiry:3:{tom}", "payment_due:7:-3:{tom}", "brief:1"],
+        ),
+    ],
+)
+def test_the_migration_names_the_recipient_in_the_keys_already_written(
+    database_url: str, before: str, after: str, keys: list[str], expected: list[str]
+) -> None:
+    """Rows written before 0020 (payment reminders, stale deals) and before 0029 (quote-expiry
+    warnings) get the recipient in their key, so no reminder is sent twice after the upgrade;
+    the downgrade takes it off again. 0029 also adds the contacts' questions."""
     engine = create_db_engine(database_url)
     try:
         config = alembic_config(engine)
-        command.upgrade(config, "0019")
+        command.upgrade(config, before)
         now = datetime(2026, 11, 1, tzinfo=UTC)
         user = sa.table(
             "user",
@@ -533,7 +558,6 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                 for name in ("due_at", "send_after", "created_at", "updated_at")
             ),
         )
-        keys = ["payment_due:7:-3", "stale_deal:4:1764547200", "followup:9:2026-11-02", "brief:1"]
         with engine.begin() as connection:
             tom = connection.execute(
                 user.insert()
@@ -549,6 +573,7 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                 )
                 .returning(user.c.id)
             ).scalar_one()
+            keys = [key.format(tom=tom) for key in keys]
             for key in keys:
                 connection.execute(
                     rows.insert().values(
@@ -574,14 +599,14 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                     connection.execute(sa.text("SELECT key FROM outbox ORDER BY id")).scalars()
                 )
 
-        command.upgrade(config, "0020")
-        assert stored() == [
-            f"payment_due:7:-3:{tom}",
-            f"stale_deal:4:1764547200:{tom}",
-            "followup:9:2026-11-02",
-            "brief:1",
-        ]
-        command.downgrade(config, "0019")
+        def tables() -> set[str]:
+            return set(sa.inspect(engine).get_table_names())
+
+        command.upgrade(config, after)
+        assert stored() == [key.format(tom=tom) for key in expected]
+        assert ("contact_question" in tables()) is (after == "0029")
+        command.downgrade(config, before)
         assert stored() == keys
+        assert "contact_question" not in tables()
     finally:
         engine.dispose()
