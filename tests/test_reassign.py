@@ -12,11 +12,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import Database, alembic_config, create_db_engine
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
+from bot.reminders.producers.quotes import still_unanswered
 from bot.services import people
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
@@ -348,13 +349,66 @@ async def test_a_quote_awaiting_approval_an_order_and_a_contacts_question_move_t
     await bot.send(team.ken, "Next Tuesday.")
     assert li_na.last().text == "💬 Ken: Next Tuesday."
     with db.session() as session:
-        questions = session.exec(select(ContactQuestion).order_by(ContactQuestion.id)).all()
+        questions = session.exec(select(ContactQuestion).order_by(col(ContactQuestion.id))).all()
         assert [(q.text, q.answered_by_id) for q in questions] == [
             ("Is the price final?", tom),
             ("When will the lathe ship?", ken),
         ]
     # A new question goes straight to Ken.
     assert texts(await bot.send(li_na, "Thanks!")) == "Sent to Ken; the answer will come here."
+
+
+async def test_a_sent_quote_moves_its_expiry_warning_and_the_customers_answer_to_the_receiver(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    """A quote Tom sent to Li Na (valid until Fri 25 Dec) is Ken's after the hand-over: the
+    warning three days before goes to Ken (a row still keyed for Tom would be skipped), and
+    Li Na's answer reaches Ken, not Tom."""
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    add_products(db)
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "20k")
+    li_na = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
+    await build_quote(bot, team.tom, "CNC-100", "10", "5")
+    await bot.press(team.tom, "📤 Submit")
+    await bot.press(team.tom, "📤 Send to Li Na")
+    sent = li_na.last()
+    assert sent.kind == "document"
+
+    await bot.send(team.admin, "/reassign")
+    await bot.press(team.admin, "Tom · Sales rep · North · 1 customer")
+    await bot.press(team.admin, "Ken · Sales rep · South · 0 customers")
+    await bot.press(team.admin, "All 1 customer")
+    assert "• Quotes waiting for an approval or the customer's answer: 1\n" in (
+        team.admin.last().text
+    )
+    await bot.press(team.admin, "✅ Move")
+    ken, tom = uid(db, team.ken), uid(db, team.tom)
+    with db.session() as session:
+        quote = session.exec(select(Quote)).one()
+        assert quote.owner_id == ken and quote.status == "issued"
+        held = OutboxMessage(
+            key=f"quote_expiry:{quote.id}:{tom}",
+            kind="quote_expiry",
+            text="…",
+            chat_id=team.tom.id,
+            user_id=tom,
+            ref_id=quote.id,
+            due_at=clock(),
+            send_after=clock(),
+        )
+        assert still_unanswered(session, held, clock()) == "quote handed over"
+
+    # Tue 22 Dec 08:30 in Shanghai (00:30 UTC): Ken is told, Tom is not.
+    clock.current = datetime(2026, 12, 22, 0, 30, tzinfo=UTC)
+    await bot.tick()
+    [row] = outbox(db, "quote_expiry")
+    assert (row.key, row.user_id, row.state) == (f"quote_expiry:{quote.id}:{ken}", ken, "sent")
+    assert len(received(team.ken, "⏳ Quote")) == 1 and received(team.tom, "⏳") == []
+
+    await bot.press(li_na, "✅ Accept", sent)
+    assert received(team.ken, "✅ Li Na (Acme Machinery) accepted quote")
+    assert received(team.tom, "accepted quote") == []
 
 
 async def test_all_customers_move_and_cancel_moves_nothing(
