@@ -24,7 +24,7 @@ from models.sales import (
     Touch,
     TouchKind,
 )
-from models.service import Ticket, TicketKind, TicketStatus
+from models.service import ContactQuestion, Ticket, TicketKind, TicketStatus
 
 __all__ = [
     "Attachment",
@@ -33,6 +33,7 @@ __all__ = [
     "CompanySetting",
     "Contact",
     "ContactLink",
+    "ContactQuestion",
     "ConversationState",
     "Customer",
     "Deal",

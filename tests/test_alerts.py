@@ -494,7 +494,11 @@ async def test_the_rep_is_told_three_days_before_a_sent_unanswered_quote_expires
     ):
         await tick_at(bot, clock, instant)
     [row] = rows(db, "quote_expiry")
-    assert row.key == "quote_expiry:1" and row.state == "sent" and not row.late
+    assert (
+        row.key == f"quote_expiry:1:{actor_of(db, team.tom.id).user_id}"
+        and row.state == "sent"
+        and not row.late
+    )
     [warning] = received(team.tom, "⏳")
     assert warning.text == (
         "⏳ Quote Q-2026-00001 expires in 3 days\n"
@@ -663,19 +667,30 @@ async def test_a_quote_expiry_warning_in_berlin_keeps_0830_across_the_dst_change
     await tick_at(bot, clock, datetime(2027, 3, 27, 7, 29, tzinfo=UTC))
     assert rows(db, "quote_expiry") == []
     await tick_at(bot, clock, datetime(2027, 3, 27, 7, 30, tzinfo=UTC), times=2)
-    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{issued[0]}"]
+    sara = actor_of(db, team.sara.id).user_id
+    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{issued[0]}:{sara}"]
     await tick_at(bot, clock, datetime(2027, 3, 28, 6, 29, tzinfo=UTC))
     assert len(rows(db, "quote_expiry")) == 1
     await tick_at(bot, clock, datetime(2027, 3, 28, 6, 30, tzinfo=UTC), times=2)
-    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{q}" for q in issued]
+    assert sent_keys(db, "quote_expiry", team.sara) == [f"quote_expiry:{q}:{sara}" for q in issued]
     for instant in (
         datetime(2027, 3, 29, 6, 30, tzinfo=UTC),
         datetime(2027, 3, 31, 12, 0, tzinfo=UTC),
     ):
         await tick_at(bot, clock, instant)
     assert [(row.key, row.state, row.due_at, row.late) for row in rows(db, "quote_expiry")] == [
-        (f"quote_expiry:{issued[0]}", "sent", datetime(2027, 3, 27, 7, 30, tzinfo=UTC), False),
-        (f"quote_expiry:{issued[1]}", "sent", datetime(2027, 3, 28, 6, 30, tzinfo=UTC), False),
+        (
+            f"quote_expiry:{issued[0]}:{sara}",
+            "sent",
+            datetime(2027, 3, 27, 7, 30, tzinfo=UTC),
+            False,
+        ),
+        (
+            f"quote_expiry:{issued[1]}:{sara}",
+            "sent",
+            datetime(2027, 3, 28, 6, 30, tzinfo=UTC),
+            False,
+        ),
     ]
     warnings = [m.text for m in received(team.sara, "⏳")]
     assert len(warnings) == 2

@@ -14,10 +14,11 @@ from sqlmodel import select
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
+from bot.services.customers import set_terms
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as create_deal_as
 from bot.services.errors import NotAllowed
-from models import Customer, Deal, Payment, Quote, Role, SalesOrder, TermsRequest
+from models import ChangeEntry, Customer, Deal, Payment, Quote, Role, SalesOrder, TermsRequest
 from tests.conftest import FakeClock
 from tests.flows import (
     SalesTeam,
@@ -219,8 +220,8 @@ async def test_a_managers_own_request_goes_to_finance_who_may_reject_it(
     assert "was rejected by Fiona. The terms stay as they were." in team.manager.last().text
     await bot.send(finance, "acme")
     await bot.press(finance, "Acme Machinery")
-    # Finance reads the card and its timeline, and changes nothing on it.
-    assert finance.last().button_texts() == ["🕘 Timeline", "📜 History"]
+    # Finance reads the card and its timeline, and changes nothing on it but its terms.
+    assert finance.last().button_texts() == ["⚙️ Terms", "🕘 Timeline", "📜 History"]
     await bot.press(finance, "🕘 Timeline")
     assert "· Fiona\n⚙️ Allowed discount: no limit of its own → 7.5% rejected by finance" in (
         finance.last().text
@@ -418,3 +419,57 @@ async def test_finance_logs_a_payment_on_any_order_and_changes_nothing_else(
         assert session.exec(select(SalesOrder)).one().delivered_at is None
     await bot.settle(await finance.press_data(f"ord:dlv:{order_id}"))
     assert finance.callback_answers[-1]["text"] == "You can't do that with your role."
+
+
+@pytest.mark.parametrize(
+    ("role", "sets"),
+    [
+        (Role.REP, False),
+        (Role.MANAGER, False),
+        (Role.FINANCE, True),
+        (Role.DIRECTOR, True),
+        (Role.ADMIN, True),
+    ],
+)
+async def test_only_finance_directors_and_admins_set_terms_directly_and_it_is_in_the_history(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock, role: Role, sets: bool
+) -> None:
+    """The two steps of a terms change (the manager's, then finance's or a director's) cannot
+    be skipped: a manager has no ⚙️ Terms (they ask, and finance decides); those who decide
+    the last step, and admins, set terms directly, each change in the history with who."""
+    team, finance, director = await ready(bot, emulator, db)
+    person = {
+        Role.REP: team.tom,
+        Role.MANAGER: team.manager,
+        Role.FINANCE: finance,
+        Role.DIRECTOR: director,
+        Role.ADMIN: team.admin,
+    }[role]
+    acme = customer(db).id or 0
+    await bot.send(person, "acme")
+    await bot.press(person, "Acme Machinery")
+    card = person.last().button_texts()
+    assert ("⚙️ Terms" in card) is sets
+    assert ("⚙️ Ask for terms" in card) is (role in (Role.REP, Role.MANAGER))
+    if not sets:
+        await bot.settle(await person.press_data(f"trm:{acme}"))
+        assert person.callback_answers[-1]["text"] == "You can't do that with your role."
+        with db.session() as session, pytest.raises(NotAllowed):
+            set_terms(session, actor_of(db, person.id), acme, "days", Decimal(60), now=clock())
+        assert customer(db).payment_terms_days == 30
+        return
+    await bot.press(person, "⚙️ Terms")
+    await bot.press(person, "Payment terms")
+    assert "not a number of days" in texts(await bot.send(person, "soon"))
+    saved = await bot.send(person, "60")
+    assert saved[0].text.startswith("✅ Payment terms: 60 days")
+    assert customer(db).payment_terms_days == 60
+    assert requests(db) == []  # set directly, no request
+    with db.session() as session:
+        [change] = session.exec(
+            select(ChangeEntry).where(
+                ChangeEntry.record_kind == "customer", ChangeEntry.field == "payment_terms_days"
+            )
+        ).all()
+    assert (change.old_value, change.new_value) == ("30", "60")
+    assert change.changed_by_id == user_id(db, person)

@@ -632,22 +632,23 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
     assert added[0].text == f"✅ 已将张伟添加为{HONGDA}的联系人。"
     assert "• 张伟，采购经理 · 🎂 1985年5月12日" in added[-1].text
 
-    # ⚙️ Terms: the manager's; a rep has no button and a forged one is refused.
+    # ⚙️ Terms: a director's (a manager asks instead); a rep has no button, a forged one is
+    # refused.
     assert "⚙️ 商务条款" not in wang.last().button_texts()
     hongda = customer_id(db, HONGDA)
     await bot.settle(await wang.press_data(f"trm:{hongda}"))
     assert wang.callback_answers[-1]["text"] == "你的角色无权进行此操作。"
-    await bot.send(team.manager, "宏达")
-    await bot.press(team.manager, HONGDA)
-    await bot.press(team.manager, "⚙️ 商务条款")
-    terms = team.manager.last()
+    await bot.send(team.director, "宏达")
+    await bot.press(team.director, HONGDA)
+    await bot.press(team.director, "⚙️ 商务条款")
+    terms = team.director.last()
     assert terms.text == (
         f"{HONGDA}：商务条款\n折扣上限：未单独设置\n账期：30 天\n信用额度：0.00\n\n要修改哪一项？"
     )
     assert terms.button_texts() == ["可给折扣", "账期", "信用额度"]
-    await bot.press(team.manager, "可给折扣")
-    assert texts(await bot.send(team.manager, "很多")).startswith("这不是有效的折扣")
-    saved = await bot.send(team.manager, "7.5")
+    await bot.press(team.director, "可给折扣")
+    assert texts(await bot.send(team.director, "很多")).startswith("这不是有效的折扣")
+    saved = await bot.send(team.director, "7.5")
     assert saved[0].text == "✅ 折扣上限：7.5%。超出此折扣的报价需要销售经理审批。"
     assert "折扣上限 7.5%" in saved[1].text
 

@@ -397,10 +397,10 @@ async def test_a_second_price_for_the_same_product_is_warned_about(
     assert the_quote(db).total == Decimal("1840.00")
 
 
-async def test_a_customers_allowed_discount_set_by_the_manager_needs_approval_beyond_it(
+async def test_a_customers_allowed_discount_set_by_a_director_needs_approval_beyond_it(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database
 ) -> None:
-    team, _ = await ready(bot, emulator, db)
+    team, director = await ready(bot, emulator, db)
     # A rep has no Terms button and a forged one is refused.
     await bot.send(team.tom, "acme")
     await bot.press(team.tom, "Acme Machinery")
@@ -409,17 +409,26 @@ async def test_a_customers_allowed_discount_set_by_the_manager_needs_approval_be
     await bot.settle(await team.tom.press_data(f"trm:{customer_id}"))
     assert team.tom.callback_answers[-1]["text"] == "You can't do that with your role."
 
+    # A manager asks (⚙️ Ask for terms: finance decides), never sets them: no button, a forged
+    # one refused.
     await bot.send(team.manager, "acme")
     await bot.press(team.manager, "Acme Machinery")
-    await bot.press(team.manager, "⚙️ Terms")
-    assert "Allowed discount: no limit of its own" in team.manager.last().text
-    assert "choose with the buttons" in texts(await bot.send(team.manager, "discount"))
-    await bot.press(team.manager, "Allowed discount")
+    assert "⚙️ Terms" not in team.manager.last().button_texts()
+    assert "⚙️ Ask for terms" in team.manager.last().button_texts()
+    await bot.settle(await team.manager.press_data(f"trm:{customer_id}"))
+    assert team.manager.callback_answers[-1]["text"] == "You can't do that with your role."
+
+    await bot.send(director, "acme")
+    await bot.press(director, "Acme Machinery")
+    await bot.press(director, "⚙️ Terms")
+    assert "Allowed discount: no limit of its own" in director.last().text
+    assert "choose with the buttons" in texts(await bot.send(director, "discount"))
+    await bot.press(director, "Allowed discount")
     for nonsense in ("lots", "150", "-1", "7.505"):
-        answer = texts(await bot.send(team.manager, nonsense))
+        answer = texts(await bot.send(director, nonsense))
         assert "That is not a discount" in answer, nonsense
     assert the_customer_discount(db) is None
-    saved = await bot.send(team.manager, "7.5%")
+    saved = await bot.send(director, "7.5%")
     assert "✅ Allowed discount: 7.5%." in saved[0].text
     assert "discount up to 7.5%" in saved[1].text  # the card again
     assert the_customer_discount(db) == Decimal("7.50")
@@ -439,19 +448,19 @@ async def test_a_customers_allowed_discount_set_by_the_manager_needs_approval_be
     assert the_quote(db).status == "pending_manager" and the_quote(db).below_floor
 
     # Payment terms and credit, with nonsense re-asked; "none" lifts the discount limit.
-    await bot.press(team.manager, "⚙️ Terms")
-    await bot.press(team.manager, "Payment terms")
-    assert "not a number of days" in texts(await bot.send(team.manager, "45.5"))
-    assert "not a number of days" in texts(await bot.send(team.manager, "999"))
-    await bot.send(team.manager, "45")
-    await bot.press(team.manager, "⚙️ Terms")
-    await bot.press(team.manager, "Credit limit")
-    assert "not a credit limit" in texts(await bot.send(team.manager, "-5"))
-    await bot.send(team.manager, "50,000")
-    assert "terms 45 days · credit 50,000.00" in team.manager.last().text
-    await bot.press(team.manager, "⚙️ Terms")
-    await bot.press(team.manager, "Allowed discount")
-    await bot.send(team.manager, "none")
+    await bot.press(director, "⚙️ Terms")
+    await bot.press(director, "Payment terms")
+    assert "not a number of days" in texts(await bot.send(director, "45.5"))
+    assert "not a number of days" in texts(await bot.send(director, "999"))
+    await bot.send(director, "45")
+    await bot.press(director, "⚙️ Terms")
+    await bot.press(director, "Credit limit")
+    assert "not a credit limit" in texts(await bot.send(director, "-5"))
+    await bot.send(director, "50,000")
+    assert "terms 45 days · credit 50,000.00" in director.last().text
+    await bot.press(director, "⚙️ Terms")
+    await bot.press(director, "Allowed discount")
+    await bot.send(director, "none")
     assert the_customer_discount(db) is None
 
 

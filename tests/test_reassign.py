@@ -12,20 +12,33 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import Database, alembic_config, create_db_engine
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
+from bot.reminders.producers.quotes import still_unanswered
 from bot.services import people
 from bot.services.deals import DealDraft
 from bot.services.deals import create_deal as new_deal
-from models import ChangeEntry, Customer, Deal, OutboxMessage, Role, SalesOrder, Ticket, Touch
+from models import (
+    ChangeEntry,
+    ContactQuestion,
+    Customer,
+    Deal,
+    OutboxMessage,
+    Quote,
+    Role,
+    SalesOrder,
+    Ticket,
+    Touch,
+)
 from models.base import UTCDateTime
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.flows import (
     actor_of,
     add_customer,
+    link_contact,
     make_order,
     register,
     sales_team,
@@ -34,6 +47,8 @@ from tests.flows import (
     user_row,
 )
 from tests.test_chinese import chat_scope
+from tests.test_deals import create_deal
+from tests.test_quotes import add_products, build_quote
 
 RE_ASK = "Please choose with the buttons above, or send /cancel."
 
@@ -156,6 +171,9 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
         "• Open follow-ups (and their reminders): 1\n"
         "• Open service requests: 1\n"
         "• Unpaid orders whose payment Sara will collect: 1\n"
+        "• Open orders Sara will deliver: 1\n"
+        "• Quotes waiting for an approval or the customer's answer: 0\n"
+        "• Contacts' questions not answered yet: 0\n"
         "The timelines keep who did what so far."
     )
     assert confirm.button_texts() == ["✅ Move", "✖ Cancel"]
@@ -164,7 +182,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     await bot.press(team.manager, "✅ Move")
     assert flow().text.startswith(
         "✅ Moved from Tom to Sara: 1 customer, 1 open deal, 1 follow-up, 1 service request,"
-        " 1 unpaid order. Sara has been told."
+        " 1 unpaid order, 1 order to deliver, 0 quotes, 0 unanswered questions. Sara has been told."
     )
 
     # Sara is told once, with a button to the card.
@@ -188,6 +206,7 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
         orders = {o.customer_id: o for o in session.exec(select(SalesOrder))}
         assert orders[acme].id == order_id and orders[acme].payment_owner_id == sara
         assert orders[acme].owner_id == tom and orders[brightway].payment_owner_id == tom
+        assert (orders[acme].delivery_owner_id, orders[brightway].delivery_owner_id) == (sara, tom)
         [change] = session.exec(select(ChangeEntry).where(ChangeEntry.field == "owner")).all()
         assert (change.record_id, change.field, change.old_value, change.new_value) == (
             str(acme),
@@ -241,6 +260,155 @@ async def test_a_manager_moves_a_customer_with_its_reminder_ticket_deal_and_coll
     timeline = team.sara.last().text
     assert "· Mei\n🔁 Owner: Tom → Sara" in timeline
     assert "· Tom\n🛠 Complaint opened: Lathe #3 leaks oil" in timeline
+
+
+async def test_a_quote_awaiting_approval_an_order_and_a_contacts_question_move_to_another_team(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Tom (North) has a quote waiting for Mei's approval, an order he delivers and collects,
+    and a contact's question he has not answered (one he did answer stays answered). Handed to
+    Ken (South): the quote's approval is Sam's (South's manager, told), its answer goes to Ken;
+    the order is Ken's to deliver and collect; the question is in Ken's one message with a
+    button to answer it, and Tom's old button leads nowhere."""
+    team = await sales_team(bot, emulator)
+    sam = await register(bot, emulator, team.admin, Role.MANAGER, 5401, "Sam", "South")
+    acme = add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    add_products(db)
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "20k")
+    await build_quote(bot, team.tom, "CNC-100", "10", "15")
+    await bot.press(team.tom, "📤 Submit")
+    asked_mei = team.manager.last()
+    assert "Tom asks you to approve a quote for Acme Machinery" in asked_mei.text
+    order_id, _ = make_order(db, team.tom, team.tom, acme, "Trucks", [("5000", date(2026, 12, 15))])
+    li_na = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
+    await bot.send(li_na, "Is the price final?")
+    await bot.press(team.tom, "↩️ Answer")
+    await bot.send(team.tom, "Yes.")
+    await bot.send(li_na, "When will the lathe ship?")
+    old_button = team.tom.last()
+    assert "Li Na (Acme Machinery) asks:\nWhen will the lathe ship?" in old_button.text
+
+    await bot.send(team.admin, "/reassign")
+    await bot.press(team.admin, "Tom · Sales rep · North · 1 customer")
+    await bot.press(team.admin, "Ken · Sales rep · South · 0 customers")
+    await bot.press(team.admin, "All 1 customer")
+    confirm = team.admin.last().text
+    for line in (
+        "• Unpaid orders whose payment Ken will collect: 1\n",
+        "• Open orders Ken will deliver: 1\n",
+        "• Quotes waiting for an approval or the customer's answer: 1\n",
+        "• Contacts' questions not answered yet: 1\n",
+    ):
+        assert line in confirm, line
+    before_mei = len(team.manager.messages)
+    await bot.press(team.admin, "✅ Move")
+    assert team.admin.last().text.startswith(
+        "✅ Moved from Tom to Ken: 1 customer, 1 open deal, 0 follow-ups, 0 service requests,"
+        " 1 unpaid order, 1 order to deliver, 1 quote, 1 unanswered question."
+    )
+
+    # Ken's one message lists it all, the question quoted with a button to answer it.
+    [told] = [m for m in team.ken.messages if m.text.startswith("📥")]
+    assert "• Quotes waiting for an approval or the customer's answer" in told.text
+    assert "(the answer comes to you): 1\n" in told.text
+    assert "• Contacts' questions waiting for your answer: 1\n" in told.text
+    assert "• Orders to deliver: 1\n• " in told.text
+    assert told.text.endswith(
+        "The questions:\n💬 Li Na (Acme Machinery): When will the lathe ship?"
+    )
+    assert told.button_texts() == ["Acme Machinery", "↩️ Answer Li Na"]
+    # South's manager is told the quote is theirs to decide; Mei is not, and cannot decide it.
+    assert "Quotes of theirs that wait for a manager's approval are yours" in sam.last().text
+    assert len(team.manager.messages) == before_mei
+    await bot.press(team.manager, "✅ Approve", asked_mei)
+    assert team.manager.callback_answers[-1]["text"] == "Not found."
+    ken, tom = uid(db, team.ken), uid(db, team.tom)
+    with db.session() as session:
+        quote = session.exec(select(Quote)).one()
+        assert (quote.owner_id, quote.status) == (ken, "pending_manager")
+        order = session.get(SalesOrder, order_id)
+        assert order is not None
+        assert (order.payment_owner_id, order.delivery_owner_id, order.owner_id) == (ken, ken, tom)
+        moves = session.exec(
+            select(ChangeEntry.record_kind).where(ChangeEntry.field == "owner")
+        ).all()
+        assert sorted(moves) == ["customer", "quote"]
+    await bot.send(sam, "/approvals")
+    await bot.press(sam, "🧾 Acme Machinery · Ken")
+    await bot.press(sam, "✅ Approve")
+    with db.session() as session:
+        number = session.exec(select(Quote)).one().number
+    assert number is not None
+    assert any(f"was approved by Sam: {number}" in m.text for m in team.ken.messages)
+    assert not any(f"was approved by Sam: {number}" in m.text for m in team.tom.messages)
+
+    # Tom's old button leads nowhere; Ken answers from his message, and the question is closed.
+    await bot.press(team.tom, "↩️ Answer", old_button)
+    assert team.tom.callback_answers[-1]["text"] == "Not found."
+    await bot.press(team.ken, "↩️ Answer Li Na", told)
+    await bot.send(team.ken, "Next Tuesday.")
+    assert li_na.last().text == "💬 Ken: Next Tuesday."
+    with db.session() as session:
+        questions = session.exec(select(ContactQuestion).order_by(col(ContactQuestion.id))).all()
+        assert [(q.text, q.answered_by_id) for q in questions] == [
+            ("Is the price final?", tom),
+            ("When will the lathe ship?", ken),
+        ]
+    # A new question goes straight to Ken.
+    assert texts(await bot.send(li_na, "Thanks!")) == "Sent to Ken; the answer will come here."
+
+
+async def test_a_sent_quote_moves_its_expiry_warning_and_the_customers_answer_to_the_receiver(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    """A quote Tom sent to Li Na (valid until Fri 25 Dec) is Ken's after the hand-over: the
+    warning three days before goes to Ken (a row still keyed for Tom would be skipped), and
+    Li Na's answer reaches Ken, not Tom."""
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery", contact="Li Na")
+    add_products(db)
+    await create_deal(bot, team.tom, "Acme Machinery", "Lathes", "20k")
+    li_na = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
+    await build_quote(bot, team.tom, "CNC-100", "10", "5")
+    await bot.press(team.tom, "📤 Submit")
+    await bot.press(team.tom, "📤 Send to Li Na")
+    sent = li_na.last()
+    assert sent.kind == "document"
+
+    await bot.send(team.admin, "/reassign")
+    await bot.press(team.admin, "Tom · Sales rep · North · 1 customer")
+    await bot.press(team.admin, "Ken · Sales rep · South · 0 customers")
+    await bot.press(team.admin, "All 1 customer")
+    assert "• Quotes waiting for an approval or the customer's answer: 1\n" in (
+        team.admin.last().text
+    )
+    await bot.press(team.admin, "✅ Move")
+    ken, tom = uid(db, team.ken), uid(db, team.tom)
+    with db.session() as session:
+        quote = session.exec(select(Quote)).one()
+        assert quote.owner_id == ken and quote.status == "issued"
+        held = OutboxMessage(
+            key=f"quote_expiry:{quote.id}:{tom}",
+            kind="quote_expiry",
+            text="…",
+            chat_id=team.tom.id,
+            user_id=tom,
+            ref_id=quote.id,
+            due_at=clock(),
+            send_after=clock(),
+        )
+        assert still_unanswered(session, held, clock()) == "quote handed over"
+
+    # Tue 22 Dec 08:30 in Shanghai (00:30 UTC): Ken is told, Tom is not.
+    clock.current = datetime(2026, 12, 22, 0, 30, tzinfo=UTC)
+    await bot.tick()
+    [row] = outbox(db, "quote_expiry")
+    assert (row.key, row.user_id, row.state) == (f"quote_expiry:{quote.id}:{ken}", ken, "sent")
+    assert len(received(team.ken, "⏳ Quote")) == 1 and received(team.tom, "⏳") == []
+
+    await bot.press(li_na, "✅ Accept", sent)
+    assert received(team.ken, "✅ Li Na (Acme Machinery) accepted quote")
+    assert received(team.tom, "accepted quote") == []
 
 
 async def test_all_customers_move_and_cancel_moves_nothing(
@@ -392,13 +560,38 @@ async def test_choosing_among_many_customers_pages_and_keeps_the_ticks(
     assert "They are: Customer 02, Customer 10." in team.sara.last().text
 
 
-def test_the_migration_names_the_recipient_in_the_keys_already_written(database_url: str) -> None:
-    """Rows written before 0020 get the recipient in their key, so no reminder is sent twice
-    after the upgrade; the downgrade takes it off again."""
+@pytest.mark.parametrize(
+    ("before", "after", "keys", "expected"),
+    [
+        (
+            "0019",
+            "0020",
+            ["payment_due:7:-3", "stale_deal:4:1764547200", "followup:9:2026-11-02", "brief:1"],
+            [
+                "payment_due:7:-3:{tom}",
+                "stale_deal:4:1764547200:{tom}",
+                "followup:9:2026-11-02",
+                "brief:1",
+            ],
+        ),
+        (
+            "0028",
+            "0029",
+            ["quote_expiry:3", "payment_due:7:-3:{tom}", "brief:1"],
+            ["quote_expiry:3:{tom}", "payment_due:7:-3:{tom}", "brief:1"],
+        ),
+    ],
+)
+def test_the_migration_names_the_recipient_in_the_keys_already_written(
+    database_url: str, before: str, after: str, keys: list[str], expected: list[str]
+) -> None:
+    """Rows written before 0020 (payment reminders, stale deals) and before 0029 (quote-expiry
+    warnings) get the recipient in their key, so no reminder is sent twice after the upgrade;
+    the downgrade takes it off again. 0029 also adds the contacts' questions."""
     engine = create_db_engine(database_url)
     try:
         config = alembic_config(engine)
-        command.upgrade(config, "0019")
+        command.upgrade(config, before)
         now = datetime(2026, 11, 1, tzinfo=UTC)
         user = sa.table(
             "user",
@@ -419,7 +612,6 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                 for name in ("due_at", "send_after", "created_at", "updated_at")
             ),
         )
-        keys = ["payment_due:7:-3", "stale_deal:4:1764547200", "followup:9:2026-11-02", "brief:1"]
         with engine.begin() as connection:
             tom = connection.execute(
                 user.insert()
@@ -435,6 +627,7 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                 )
                 .returning(user.c.id)
             ).scalar_one()
+            keys = [key.format(tom=tom) for key in keys]
             for key in keys:
                 connection.execute(
                     rows.insert().values(
@@ -460,14 +653,14 @@ def test_the_migration_names_the_recipient_in_the_keys_already_written(database_
                     connection.execute(sa.text("SELECT key FROM outbox ORDER BY id")).scalars()
                 )
 
-        command.upgrade(config, "0020")
-        assert stored() == [
-            f"payment_due:7:-3:{tom}",
-            f"stale_deal:4:1764547200:{tom}",
-            "followup:9:2026-11-02",
-            "brief:1",
-        ]
-        command.downgrade(config, "0019")
+        def tables() -> set[str]:
+            return set(sa.inspect(engine).get_table_names())
+
+        command.upgrade(config, after)
+        assert stored() == [key.format(tom=tom) for key in expected]
+        assert ("contact_question" in tables()) is (after == "0029")
+        command.downgrade(config, before)
         assert stored() == keys
+        assert "contact_question" not in tables()
     finally:
         engine.dispose()

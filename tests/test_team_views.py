@@ -646,6 +646,7 @@ async def test_role_matrix_for_funnel_and_team(
     seed = await seeded(bot, emulator, db, clock)
     team = seed.team
     south_manager = await register(bot, emulator, team.admin, Role.MANAGER, 5401, "Sam", "South")
+    finance = await register(bot, emulator, team.admin, Role.FINANCE, 5402, "Fay")
     contact = await link_contact(bot, emulator, team.tom, "acme", "Acme Machinery", "Li Na", 5501)
     stranger = emulator.user(5999, "Stranger")
     north_lead = f"fun:s:t{seed.north}:month:lead:0"
@@ -667,6 +668,7 @@ async def test_role_matrix_for_funnel_and_team(
             "",
         ),
         (team.admin, "📈 Funnel · all teams — this month", "👥 Team · all teams — this week", ""),
+        (finance, "📈 Funnel · all teams — this month", "👥 Team · all teams — this week", ""),
     ]
     for person, funnel_line, team_line, button in matrix:
         answer = await bot.send(person, "/funnel")

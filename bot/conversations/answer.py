@@ -38,13 +38,16 @@ async def answered(update: Update, context: BotContext) -> int | None:
     if not text:
         return None
     contact_id = int(conversation_data(context, NAME)["contact_id"])
-    with context.deps.db.session() as session:
+    deps = context.deps
+    with deps.db.session() as session:
         person = contacts.contact_for_rep(session, context.me, contact_id)
     chat = contacts.chat_of(person)
-    message = context.deps.renderer.message(
+    message = deps.renderer.message(
         person.language, "contacts/answer", rep_name=context.me.full_name, text=text
     )
     await context.bot.send_message(chat, message)
+    with deps.db.session() as session:  # sent: their open questions are answered
+        contacts.questions_answered(session, context.me, contact_id, now=deps.now())
     clear_conversation_data(context, NAME)
     await reply(update, context, "contacts/answer_sent", person=person)
     return END

@@ -277,17 +277,32 @@ async def confirmed(update: Update, context: BotContext) -> int:
 
 
 async def _tell_receiver(context: BotContext, done: reassign.HandoverDone) -> None:
-    """One message to the receiver, in their language, with a button per first customer."""
+    """One message to the receiver, in their language, with a button per first customer and one
+    to answer each contact whose question waits; and,
+    when quotes waiting for a manager moved to another team, a word to that team's managers."""
     renderer, language = context.deps.renderer, done.receiver_language
     rows = [
         [(renderer.label(language, "customer_button", {"name": name}), f"cus:open:{cid}")]
         for cid, name in done.first_customers
+    ]
+    asking = {question.contact_id: question.contact_name for question in done.questions}
+    rows += [
+        [(renderer.label(language, "answer_contact", name), f"rr:{contact_id}")]
+        for contact_id, name in asking.items()
     ]
     text = renderer.message(language, "reassign/received", done=done, by=context.me.full_name)
     try:
         await context.bot.send_message(done.receiver_telegram_id, text, reply_markup=keyboard(rows))
     except TelegramError as error:  # the move stands; they see the customers in their lists
         logger.warning("could not tell %s what they received: %s", done.plan.receiver_id, error)
+    for chat_id, their_language in done.new_approvers:
+        text = renderer.message(
+            their_language, "reassign/new_approver", done=done, by=context.me.full_name
+        )
+        try:
+            await context.bot.send_message(chat_id, text)
+        except TelegramError as error:  # the quotes wait in their /approvals all the same
+            logger.warning("could not tell approver %s about moved quotes: %s", chat_id, error)
 
 
 async def cancelled(update: Update, context: BotContext) -> int:

@@ -1,5 +1,7 @@
-"""⚙️ Terms on a customer card (managers and above): the customer's allowed discount, payment
-terms or credit limit, one at a time."""
+"""⚙️ Terms on a customer card (directors, finance and admins: the people who may decide a terms
+request's last step): the customer's allowed discount, payment terms or credit limit, one at a
+time, set directly and recorded in the change history. Managers ask instead (⚙️ Ask for terms:
+approved at their step, then finance decides)."""
 
 from __future__ import annotations
 

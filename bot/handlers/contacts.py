@@ -112,6 +112,8 @@ async def dispatch(update: Update, context: BotContext, person: ContactPerson) -
     elif command == "/start" and text.split()[1:2] and text.split()[1].startswith("c_"):
         await link(update, context, text.split()[1])
     elif text and not command:
+        with deps.db.session() as session:
+            contacts.ask_question(session, person, text, now=deps.now())
         await context.bot.send_message(
             person.owner_telegram_id,
             deps.renderer.message(

@@ -58,8 +58,10 @@ def card_buttons(
     update: Update, context: BotContext, customer_id: int
 ) -> list[list[tuple[str, str]]]:
     timeline = (label(update, context, "timeline"), f"tl:{customer_id}:0")
-    if not may_change_records(context.me.role):  # finance reads the card and its timeline
-        return [[timeline, history_button(update, context, "cus", customer_id)]]
+    terms = (label(update, context, "terms"), f"trm:{customer_id}")
+    if not may_change_records(context.me.role):  # finance reads the card, sets its terms
+        read_only = [timeline, history_button(update, context, "cus", customer_id)]
+        return [[terms, *read_only] if customers.may_set_terms(context.me) else read_only]
     rows = [
         [
             (label(update, context, "log_visit"), f"vis:new:{customer_id}"),
@@ -69,7 +71,7 @@ def card_buttons(
         [(label(update, context, "edit"), f"ed:cus:{customer_id}")],
     ]
     if customers.may_set_terms(context.me):
-        rows[-1].append((label(update, context, "terms"), f"trm:{customer_id}"))
+        rows[-1].append(terms)
     rows[-1].append(history_button(update, context, "cus", customer_id))
     if approvals.may_ask_terms(context.me):
         rows.insert(-1, [(label(update, context, "ask_terms"), f"tq:{customer_id}")])

@@ -65,7 +65,7 @@ def view_parts(update: Update, view: str) -> tuple[str, str]:
 
 
 async def show_team_picker(update: Update, context: BotContext, view: str) -> None:
-    """``<view>:teams:<period>``: every team, and all teams, for a director or an admin."""
+    """``<view>:teams:<period>``: every team, and all teams, for a director, finance or an admin."""
     parts = callback_parts(update, view)
     period_token = parts[1] if len(parts) == 2 else ""
     with context.deps.db.session() as session:

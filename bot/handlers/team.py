@@ -70,7 +70,7 @@ async def send_team(
 
 
 async def team_command(update: Update, context: BotContext) -> None:
-    """/team: this week, for the manager's team (every team for a director or an admin)."""
+    """/team: this week, for the manager's team (every team for a director, finance or an admin)."""
     await send_team(update, context, "my", DEFAULT_PERIOD.value)
 
 

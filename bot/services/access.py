@@ -59,6 +59,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "customers",
         "deals",
         "pay",
+        "funnel",
+        "team",
         "export",
         "settings",
         "language",

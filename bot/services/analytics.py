@@ -45,8 +45,9 @@ from models import (
 )
 from models.base import UTCDateTime
 
-TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
-ALL_TEAM_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN})
+# Finance reads every team's numbers like a director (read-only: the views change nothing).
+TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.FINANCE, Role.ADMIN})
+ALL_TEAM_ROLES = frozenset({Role.DIRECTOR, Role.FINANCE, Role.ADMIN})
 STAGE_PAGE_SIZE = 8
 NEGLECTED_SHOWN = 3  # tier-A customers per rep, the longest without a touch first
 LONGEST_RANGE_DAYS = 366
@@ -191,15 +192,16 @@ class Scope:
     team_name: str | None
     all_teams: bool
     own_only: bool
-    can_pick_team: bool  # a director or an admin: the "Teams" button
+    can_pick_team: bool  # a director, finance or an admin: the "Teams" button
 
 
 def resolve_scope(session: Session, actor: Actor, token: str) -> Scope:
     """The scope a command or button names, as this person may see it.
 
-    ``my``: a rep's own deals, a manager's team, a director's or an admin's every team.
-    ``t<id>``: one team, for a director or an admin, or a manager's own team. Any other team,
-    a missing one or a rep's ``t<id>`` is NotFound, exactly like a team that does not exist."""
+    ``my``: a rep's own deals, a manager's team, every team for a director, finance or an admin.
+    ``t<id>``: one team, for a director, finance or an admin, or a manager's own team. Any
+    other team, a missing one or a rep's ``t<id>`` is NotFound, like a team that does not
+    exist."""
     can_pick = actor.role in ALL_TEAM_ROLES
     if token == "my":
         if actor.role == Role.REP:
@@ -240,7 +242,7 @@ class TeamChoice:
 
 
 def team_choices(session: Session, actor: Actor) -> list[TeamChoice]:
-    """The teams a director or an admin may pick, by name; others are refused."""
+    """The teams a director, finance or an admin may pick, by name; others are refused."""
     if actor.role not in ALL_TEAM_ROLES:
         raise NotAllowed()
     return [

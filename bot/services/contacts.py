@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.services.codes import new_code, stored_form
@@ -14,7 +15,7 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.orders import OrderView, customer_orders
 from bot.services.people import Actor
 from bot.services.visibility import refuse_read_only, visible_customer
-from models import Contact, ContactLink, Customer, User
+from models import Contact, ContactLink, ContactQuestion, Customer, User
 
 LINK_VALIDITY = timedelta(days=7)
 
@@ -167,3 +168,28 @@ def set_opt_in(
 def orders_for_contact(session: Session, person: ContactPerson, *, today: date) -> list[OrderView]:
     """The contact's own company's orders, and only those."""
     return customer_orders(session, person.customer_id, today=today)
+
+
+QUESTION_LENGTH = 4000
+
+
+def ask_question(session: Session, person: ContactPerson, text: str, *, now: datetime) -> None:
+    """Keep a contact's question, open until someone of the company answers them (the caller
+    forwards it to the customer's owner)."""
+    session.add(
+        ContactQuestion(contact_id=person.contact_id, text=text[:QUESTION_LENGTH], asked_at=now)
+    )
+    session.flush()
+
+
+def questions_answered(session: Session, actor: Actor, contact_id: int, *, now: datetime) -> None:
+    """The person answered the contact: their open questions are answered."""
+    session.execute(
+        update(ContactQuestion)
+        .where(col(ContactQuestion.contact_id) == contact_id, open_question())
+        .values(answered_at=now, answered_by_id=actor.user_id)
+    )
+
+
+def open_question() -> ColumnElement[bool]:
+    return col(ContactQuestion.answered_at).is_(None)

@@ -780,7 +780,11 @@ def customer_card(session: Session, actor: Actor, customer_id: int, *, today: da
     )
 
 
-TERMS_ROLES = (Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
+# Who set a customer's terms directly (recorded in the change history): the second step of a
+# terms request is finance's or a director's, so they may; admins keep the company's settings.
+# A manager's change is a request (⚙️ Ask for terms), approved at their step, that finance or a
+# director decides (``bot.services.approvals``).
+TERMS_ROLES = (Role.DIRECTOR, Role.FINANCE, Role.ADMIN)
 TERM_FIELDS = ("discount", "days", "credit")
 
 
@@ -789,7 +793,7 @@ class TermsInvalid(ServiceError):
 
 
 def may_set_terms(actor: Actor) -> bool:
-    """Changing a customer's discount, payment terms or credit needs a manager or above."""
+    """Whether the person sets a customer's discount, payment terms or credit directly."""
     return actor.role in TERMS_ROLES
 
 

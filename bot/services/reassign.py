@@ -3,11 +3,15 @@ rep who still owns customers).
 
 Who may: a manager for the people of their own team, a director and an admin for everyone. What
 moves with the customers, in one transaction: the customers' owner; the giver's open deals on
-them; the giver's open follow-ups on them (the touch stays the giver's, the follow-up is the
-receiver's to do: ``Touch.follow_up_owner_id``, so its reminder goes to the receiver and one still
-waiting for the giver is skipped); the giver's open service requests on them; the payment
-collection of their unpaid orders the giver collected. Each customer's timeline gets one line:
-who moved it, from whom, to whom. Nothing here sends a message: the caller tells the receiver.
+them; the giver's quotes on them still waiting for an approval or for the customer's answer (the
+answer then reaches the receiver; a manager's step is then the receiver's team manager's, who is
+told); the customers' contacts' questions still unanswered, listed to the receiver with a button
+to answer each (whoever owns the customer answers its contacts); the delivery and the payment
+collection of their open orders the giver had; the giver's open follow-ups on them (the touch
+stays the giver's, the follow-up is the receiver's to do: ``Touch.follow_up_owner_id``, so its
+reminder goes to the receiver and one still waiting for the giver is skipped); the giver's open
+service requests on them. Each customer's (and moved quote's) timeline gets one line: who moved
+it, from whom, to whom. Nothing here sends a message: the caller tells the receiver.
 
 Lists that grow with the company are read a page at a time; the moved records are found by
 statements over the customers (a subquery), never by loading them into Python."""
@@ -28,9 +32,13 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from models import (
     ChangeEntry,
+    Contact,
+    ContactQuestion,
     Customer,
     Deal,
     PipelineStage,
+    Quote,
+    QuoteStatus,
     Role,
     SalesOrder,
     Team,
@@ -44,6 +52,7 @@ from models.sales import follow_up_is_for
 
 PAGE_SIZE = 8
 FIRST_NAMES = 10  # customers named in the receiver's message
+FIRST_QUESTIONS = 5  # open contact questions quoted in the receiver's message
 RECEIVING_ROLES = (Role.REP, Role.MANAGER)
 OWNER_FIELD = "owner"  # ChangeEntry.field of a move on the timeline
 
@@ -104,6 +113,18 @@ class HandoverPlan:
     follow_ups: int
     tickets: int
     orders: int
+    deliveries: int = 0
+    quotes: int = 0
+    questions: int = 0
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    contact_id: int
+    contact_name: str
+    customer_name: str
+    text: str
+    asked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -114,6 +135,9 @@ class HandoverDone:
     giver_telegram_id: int
     first_customers: list[tuple[int, str]]
     deactivated: bool
+    # The receiver's team's managers when moved quotes wait for a manager's step in a new team.
+    new_approvers: tuple[tuple[int, str], ...] = ()  # (telegram id, language)
+    questions: tuple[OpenQuestion, ...] = ()  # the oldest open contact questions
 
 
 def may_reassign(actor: Actor) -> bool:
@@ -342,6 +366,80 @@ def _orders(giver_id: int, moved: Any) -> ColumnElement[bool]:
     )
 
 
+def _deliveries(giver_id: int, moved: Any) -> ColumnElement[bool]:
+    return sa.and_(
+        col(SalesOrder.customer_id).in_(moved),
+        col(SalesOrder.delivery_owner_id) == giver_id,
+        col(SalesOrder.delivered_at).is_(None),
+    )
+
+
+PENDING_QUOTES = (QuoteStatus.PENDING_MANAGER.value, QuoteStatus.PENDING_DIRECTOR.value)
+
+
+def _quotes(giver_id: int, moved: Any) -> ColumnElement[bool]:
+    """The giver's quotes waiting for an approval, or issued and waiting for the customer."""
+    return sa.and_(
+        col(Quote.customer_id).in_(moved),
+        col(Quote.owner_id) == giver_id,
+        sa.or_(
+            col(Quote.status).in_(PENDING_QUOTES),
+            sa.and_(
+                col(Quote.status) == QuoteStatus.ISSUED.value,
+                col(Quote.customer_answer).is_(None),
+            ),
+        ),
+    )
+
+
+def _new_approvers(
+    session: Session, giver: User, receiver: User, giver_id: int, moved: Any
+) -> tuple[tuple[int, str], ...]:
+    """The receiver's team's managers, when quotes waiting for a manager move to a new team."""
+    if receiver.team_id is None or receiver.team_id == giver.team_id:
+        return ()
+    waiting = _count(
+        session,
+        Quote,
+        sa.and_(_quotes(giver_id, moved), col(Quote.status) == QuoteStatus.PENDING_MANAGER.value),
+    )
+    if waiting == 0:
+        return ()
+    managers = session.exec(
+        select(User).where(
+            User.team_id == receiver.team_id,
+            User.role == Role.MANAGER,
+            col(User.is_active),
+            User.id != receiver.id,
+        )
+    )
+    return tuple((user.telegram_id, user.language) for user in managers)
+
+
+def _questions(moved: Any) -> ColumnElement[bool]:
+    """The moved customers' contacts' questions nobody answered yet."""
+    contacts = select(Contact.id).where(col(Contact.customer_id).in_(moved))
+    return sa.and_(
+        col(ContactQuestion.contact_id).in_(contacts.scalar_subquery()),
+        col(ContactQuestion.answered_at).is_(None),
+    )
+
+
+def _first_questions(session: Session, moved: Any) -> tuple[OpenQuestion, ...]:
+    rows = session.execute(
+        sa.select(ContactQuestion, col(Contact.name), col(Customer.name))
+        .join(Contact, col(Contact.id) == col(ContactQuestion.contact_id))
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(_questions(moved))
+        .order_by(col(ContactQuestion.asked_at), col(ContactQuestion.id))
+        .limit(FIRST_QUESTIONS)
+    ).all()
+    return tuple(
+        OpenQuestion(question.contact_id, contact, customer, question.text, question.asked_at)
+        for question, contact, customer in rows
+    )
+
+
 def _count(session: Session, table: Any, condition: ColumnElement[bool]) -> int:
     found = session.execute(sa.select(func.count()).select_from(table).where(condition))
     return int(found.scalar_one())
@@ -373,6 +471,9 @@ def plan(
         follow_ups=_count(session, Touch, _follow_ups(giver_id, moved)),
         tickets=_count(session, Ticket, _tickets(giver_id, moved)),
         orders=_count(session, SalesOrder, _orders(giver_id, moved)),
+        deliveries=_count(session, SalesOrder, _deliveries(giver_id, moved)),
+        quotes=_count(session, Quote, _quotes(giver_id, moved)),
+        questions=_count(session, ContactQuestion, _questions(moved)),
     )
 
 
@@ -402,7 +503,25 @@ def hand_over(
             .limit(FIRST_NAMES)
         ).all()
     ]
+    new_approvers = _new_approvers(session, giver, receiver, giver_id, moved)
+    questions = _first_questions(session, moved)
     unsynced = {"synchronize_session": False}
+    # Each quote's move in its history (a bulk UPDATE passes the session's history hook).
+    _record_owner_moves(
+        session, "quote", Quote, _quotes(giver_id, moved), giver, receiver, actor, now
+    )
+    session.execute(
+        sa.update(Quote)
+        .where(_quotes(giver_id, moved))
+        .values(owner_id=receiver_id)
+        .execution_options(**unsynced)
+    )
+    session.execute(
+        sa.update(SalesOrder)
+        .where(_deliveries(giver_id, moved))
+        .values(delivery_owner_id=receiver_id, updated_at=now)
+        .execution_options(**unsynced)
+    )
     session.execute(
         sa.update(Deal)
         .where(_deals(giver_id, moved))
@@ -436,29 +555,8 @@ def hand_over(
     )
     # The move on each customer's timeline and in its history (the statements above and below
     # are bulk UPDATEs, which the session's history hook does not see).
-    session.execute(
-        sa.insert(ChangeEntry).from_select(
-            [
-                "record_kind",
-                "record_id",
-                "action",
-                "field",
-                "old_value",
-                "new_value",
-                "changed_by_id",
-                "changed_at",
-            ],
-            sa.select(
-                sa.literal("customer"),
-                sa.cast(col(Customer.id), sa.String),
-                sa.literal("update"),
-                sa.literal(OWNER_FIELD),
-                sa.literal(giver.full_name),
-                sa.literal(receiver.full_name),
-                sa.literal(actor.user_id),
-                sa.literal(now, type_=UTCDateTime()),
-            ).where(col(Customer.id).in_(moved)),
-        )
+    _record_owner_moves(
+        session, "customer", Customer, col(Customer.id).in_(moved), giver, receiver, actor, now
     )
     session.execute(
         sa.update(Customer)
@@ -476,4 +574,43 @@ def hand_over(
         giver_telegram_id=giver.telegram_id,
         first_customers=first,
         deactivated=deactivate,
+        new_approvers=new_approvers,
+        questions=questions,
+    )
+
+
+def _record_owner_moves(
+    session: Session,
+    kind: str,
+    table: Any,
+    condition: ColumnElement[bool],
+    giver: User,
+    receiver: User,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """One history line per record about to change hands (before the bulk UPDATE)."""
+    session.execute(
+        sa.insert(ChangeEntry).from_select(
+            [
+                "record_kind",
+                "record_id",
+                "action",
+                "field",
+                "old_value",
+                "new_value",
+                "changed_by_id",
+                "changed_at",
+            ],
+            sa.select(
+                sa.literal(kind),
+                sa.cast(table.id, sa.String),
+                sa.literal("update"),
+                sa.literal(OWNER_FIELD),
+                sa.literal(giver.full_name),
+                sa.literal(receiver.full_name),
+                sa.literal(actor.user_id),
+                sa.literal(now, type_=UTCDateTime()),
+            ).where(condition),
+        )
     )

@@ -1,7 +1,9 @@
 """Quote-expiry warnings: the owner rep is told once, at MORNING_BRIEF_TIME in their zone three
 days before a quote's last valid day, when the quote was sent to the customer and they have not
 answered. A warning not sent before the quote's last day is over is dropped; an answer that
-comes meanwhile skips it."""
+comes meanwhile skips it. The key names the owner it was written for
+(``quote_expiry:<quote>:<user>``): a quote handed to another rep gets theirs, and the one still
+waiting for the old owner is skipped."""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from models import Contact, Customer, OutboxMessage, Quote, QuoteStatus, User
 KIND = "quote_expiry"
 LATE_NOTE_KINDS.add(KIND)
 WARN_DAYS = 3
+
+
+def key_of(quote: Quote) -> str:
+    return f"{KIND}:{quote.id}:{quote.owner_id}"
 
 
 def produce(tick: Tick) -> None:
@@ -47,15 +53,15 @@ def produce(tick: Tick) -> None:
         ends = tick.end_of_day(quote.valid_until, zone)
         if due <= tick.now < ends:
             due_now.append((quote, customer, owner, contact_name, due, ends))
-    written = tick.prefetch(f"{KIND}:{row[0].id}" for row in due_now)
+    written = tick.prefetch(key_of(row[0]) for row in due_now)
     for quote, customer, owner, contact_name, due, ends in due_now:
         assert quote.valid_until is not None
-        if f"{KIND}:{quote.id}" in written:
+        if key_of(quote) in written:
             continue
         zone = owner.timezone
         tick.to_user(
             owner,
-            key=f"{KIND}:{quote.id}",
+            key=key_of(quote),
             kind=KIND,
             due_at=due,
             expires_at=ends,
@@ -77,4 +83,6 @@ def still_unanswered(session: Session, row: OutboxMessage, now: datetime) -> str
         return "quote withdrawn"
     if quote.customer_answer is not None:
         return "quote answered"
+    if quote.owner_id != row.user_id:
+        return "quote handed over"
     return None
