@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from bot.db import Database
 from bot.documents import Documents, find_cjk_font
 from bot.metrics import HANDLER_ERRORS
 from bot.rendering import Renderer
+from bot.services import pipeline
 from bot.services.people import Actor
 from bot.settings import Settings
 from models import utcnow
@@ -36,6 +38,7 @@ class Deps:
 
     def __post_init__(self) -> None:
         self.db.clock = self.clock  # the change history's time stamps
+        self.renderer.stage_names.loader = partial(pipeline.name_loader, self.db)
         self.documents = Documents(self.renderer, find_cjk_font(self.settings.pdf_font))
 
     def now(self) -> datetime:

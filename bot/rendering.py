@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -98,6 +100,31 @@ def _environment(language: str) -> Environment:
     return environment
 
 
+class StageNames:
+    """The names an admin gave pipeline stages (``/pipeline``), which templates show instead of
+    the built-in ones (the ``stage_names`` global). Read through ``loader`` (set where there is
+    a database) at most every ``MAX_AGE`` seconds, so every process sees a rename within a
+    minute, and at once in the process that made it (``forget``)."""
+
+    MAX_AGE = 60.0
+
+    def __init__(self) -> None:
+        self.loader: Callable[[], dict[str, str]] | None = None
+        self._names: dict[str, str] = {}
+        self._read_at: float | None = None
+
+    def forget(self) -> None:
+        self._read_at = None
+
+    def get(self, key: str) -> str | None:
+        now = time.monotonic()
+        if self.loader is not None and (
+            self._read_at is None or now - self._read_at > self.MAX_AGE
+        ):
+            self._names, self._read_at = self.loader(), now
+        return self._names.get(key)
+
+
 class Renderer:
     """Renders message templates and button labels in a reader's language."""
 
@@ -105,7 +132,10 @@ class Renderer:
         self.languages = {path.name for path in TEMPLATES_DIR.iterdir() if path.is_dir()} or {
             FALLBACK_LANGUAGE
         }
+        self.stage_names = StageNames()
         self.environments = {language: _environment(language) for language in self.languages}
+        for environment in self.environments.values():
+            environment.globals["stage_names"] = self.stage_names
 
     def language_for(self, language: str | None) -> str:
         """The template language for a profile's language code (``zh-hans`` → ``zh``)."""

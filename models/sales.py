@@ -49,6 +49,8 @@ class PipelineStage(SQLModel, table=True):
     is_lost: bool = Field(default=False)
     # Days without a touch after which an open deal in this stage is stale (None: the setting).
     stale_days: int | None = Field(default=None, ge=1, le=365)
+    # The name an admin gave it, shown in every language (None: the built-in name).
+    name: str | None = Field(default=None, max_length=40)
 
 
 class Deal(SQLModel, table=True):

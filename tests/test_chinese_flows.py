@@ -411,7 +411,8 @@ async def test_getting_in_people_settings_and_the_admins_tools_in_chinese(
 
     # /pipeline.
     shown = texts(await bot.send(admin, "/pipeline"))
-    assert "销售漏斗" in shown and "• 已报价 quoted · 50%" in shown and "• 赢单 won · 100%" in shown
+    assert "销售漏斗" in shown and "3. 已报价 quoted · 50%" in shown
+    assert "6. 赢单 won · 100%" in shown
     assert texts(await bot.send(admin, "/pipeline quoted 40")).startswith("已保存。")
     for nonsense in ("/pipeline quoted 很多", "/pipeline won 50"):
         usage = texts(await bot.send(admin, nonsense))

@@ -198,7 +198,7 @@ async def test_admin_sets_a_stage_probability_that_new_moves_take(
 ) -> None:
     team = await seeded(bot, emulator, db)
     shown = texts(await bot.send(team.admin, "/pipeline"))
-    assert "• Quoted quoted · 50%" in shown and "• Won won · 100%" in shown
+    assert "3. Quoted quoted · 50% · 14 days (default)" in shown and "6. Won won · 100%" in shown
     assert "Saved." in texts(await bot.send(team.admin, "/pipeline quoted 40%"))
     for nonsense in (
         "/pipeline quoted lots",

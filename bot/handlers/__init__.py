@@ -28,6 +28,7 @@ from bot.conversations.newcustomer import newcustomer_conversation
 from bot.conversations.order import order_conversation
 from bot.conversations.pay import pay_conversation
 from bot.conversations.period_range import period_range_conversation
+from bot.conversations.pipeline import pipeline_conversation
 from bot.conversations.product import product_conversation
 from bot.conversations.quote import quote_conversation
 from bot.conversations.quote_reject import quote_reject_conversation
@@ -95,6 +96,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             invite_conversation(),
             reassign_conversation(),
             settings_conversation(),
+            pipeline_conversation(),
             period_range_conversation(),
             CommandHandler("start", basics.start, filters=private),
             CommandHandler("help", basics.help_command, filters=private),
@@ -105,7 +107,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("customers", customers.list_customers, filters=private),
             CommandHandler("deals", deals.board, filters=private),
             CommandHandler("today", today.my_day, filters=private),
-            CommandHandler("pipeline", deals.pipeline, filters=private),
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),
             CommandHandler("digest", send_digest, filters=private),

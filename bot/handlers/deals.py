@@ -12,14 +12,13 @@ from bot.handlers.replies import (
     int_part,
     keyboard,
     label,
-    message_text,
     reply,
     show,
 )
 from bot.services import deals, orders
 from bot.services.access import may_change_records
 from bot.services.deals import DealView
-from bot.services.errors import NotAllowed, NotFound
+from bot.services.errors import NotFound
 from models import LostReason, Role
 
 
@@ -164,26 +163,6 @@ async def lost_with_reason(update: Update, context: BotContext) -> None:
         await send_deal_card(update, context, deal_id, edit=True, changed=True)
         return
     await send_deal_card(update, context, deal_id, edit=True, moved=True)
-
-
-async def pipeline(update: Update, context: BotContext) -> None:
-    """/pipeline shows the stages; /pipeline STAGE PERCENT changes a default (admins)."""
-    words = message_text(update).split()[1:]
-    with context.deps.db.session() as session:
-        if not words:
-            if context.me.role != Role.ADMIN:
-                raise NotAllowed()
-            current = deals.stages(session)
-        else:
-            percent = words[1].rstrip("%") if len(words) == 2 else ""
-            current = deals.set_stage_probability(
-                session,
-                context.me,
-                words[0].lower(),
-                int(percent) if percent.isdigit() else -1,
-            )
-        shown = [(stage.key, stage.probability) for stage in current]
-    await reply(update, context, "pipeline/show", stages=shown, changed=bool(words))
 
 
 async def board(update: Update, context: BotContext) -> None:

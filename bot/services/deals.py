@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from bot.services.errors import NotAllowed, NotFound, ServiceError
+from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
+from bot.services.pipeline import first_stage
 from bot.services.visibility import owned_by_visible, refuse_read_only, visible_customer
 from models import (
     Customer,
@@ -25,7 +26,6 @@ from models import (
     LostReason,
     PipelineStage,
     Quote,
-    Role,
     SalesOrder,
     Timeframe,
     Touch,
@@ -33,7 +33,6 @@ from models import (
 )
 
 SOURCES = ("referral", "website", "trade_show", "cold_call", "existing", "other")
-FIRST_STAGE = "lead"
 
 
 @dataclass(frozen=True)
@@ -110,24 +109,6 @@ def stages(session: Session) -> list[PipelineStage]:
     return list(session.exec(select(PipelineStage).order_by(col(PipelineStage.sequence))))
 
 
-class ProbabilityInvalid(ServiceError):
-    template = "pipeline/usage"
-
-
-def set_stage_probability(
-    session: Session, actor: Actor, key: str, probability: int
-) -> list[PipelineStage]:
-    """Change an open stage's default win probability (admins only); won and lost stay put."""
-    if actor.role != Role.ADMIN:
-        raise NotAllowed()
-    stage = session.get(PipelineStage, key)
-    if stage is None or stage.is_won or stage.is_lost or not 0 <= probability <= 100:
-        raise ProbabilityInvalid(stages=[s.key for s in stages(session)])
-    stage.probability = probability
-    session.flush()
-    return stages(session)
-
-
 def _stage(session: Session, key: str) -> PipelineStage:
     stage = session.get(PipelineStage, key)
     if stage is None:
@@ -139,7 +120,7 @@ def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: dateti
     """A new deal in the first stage, owned by the person, on a customer they may see."""
     refuse_read_only(actor)
     visible_customer(session, actor, draft.customer_id)
-    first = _stage(session, FIRST_STAGE)
+    first = first_stage(session)
     if draft.amount <= 0:
         raise ServiceError()
     deal = Deal(
