@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import failures
 from bot.context import BotContext, Deps
 from bot.metrics import HANDLER_SECONDS, UPDATES
 from bot.persistence import DatabasePersistence
@@ -54,6 +55,7 @@ class SalesbotApplication(
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
+        failures.begin_update()
         try:
             await super().process_update(update)
         finally:

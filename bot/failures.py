@@ -14,13 +14,18 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-# Set when a transaction that wrote something commits; each update runs in its own task, whose
-# context starts from the default.
+# Set when a transaction that wrote something commits; cleared as each update starts
+# (``begin_update``), in the update's own task.
 _SAVED: ContextVar[bool] = ContextVar("salesbot_saved", default=False)
 
 
 def note_saved() -> None:
     _SAVED.set(True)
+
+
+def begin_update() -> None:
+    """An update starts: nothing of it is saved yet (whatever the task it came from did)."""
+    _SAVED.set(False)
 
 
 def saved_in_this_update() -> bool:
