@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 
 from bot.formatting import format_day, format_instant, format_money, format_number, plain_number
 
@@ -98,6 +100,73 @@ def _environment(language: str) -> Environment:
     environment.filters.update(_filters(language))
     environment.globals["language"] = language
     return environment
+
+
+def sandbox(language: str) -> SandboxedEnvironment:
+    """Where a template an admin wrote is rendered: like the bot's own (HTML escaping, a missing
+    value an error, the same filters) but sandboxed, so it can reach nothing but its values."""
+    environment = SandboxedEnvironment(
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters["shorten"] = shorten
+    environment.filters.update(_filters(language))
+    return environment
+
+
+# The tags Telegram's HTML parse mode takes (https://core.telegram.org/bots/api#html-style).
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
+
+
+class _TagCheck(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.problem = self.problem or f"<{tag}> is not a tag Telegram shows"
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            self.problem = self.problem or f"</{tag}> does not close the tag opened last"
+        else:
+            self.open.pop()
+
+
+def telegram_html_problem(text: str) -> str | None:
+    """What Telegram would refuse in ``text`` sent as HTML (an unknown or unclosed tag), or
+    None."""
+    check = _TagCheck()
+    check.feed(text)
+    check.close()
+    if check.problem is None and check.open:
+        check.problem = f"<{check.open[-1]}> is never closed"
+    return check.problem
 
 
 class StageNames:

@@ -25,6 +25,7 @@ from models.sales import (
     TouchKind,
 )
 from models.service import ContactQuestion, Ticket, TicketKind, TicketStatus
+from models.templates import MessageTemplate
 
 __all__ = [
     "Attachment",
@@ -44,6 +45,7 @@ __all__ = [
     "Invite",
     "Lifecycle",
     "LostReason",
+    "MessageTemplate",
     "OutboxMessage",
     "OutboxState",
     "Payment",

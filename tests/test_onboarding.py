@@ -63,6 +63,7 @@ async def test_configured_admin_is_registered_on_first_contact(
         "product",
         "outbox",
         "care",
+        "templates",
         "customers",
         "export",
         "funnel",

@@ -42,6 +42,7 @@ from bot.conversations.settings import (
     show_settings,
 )
 from bot.conversations.snooze import snooze_conversation, snooze_now
+from bot.conversations.templates import templates_conversation
 from bot.conversations.terms import terms_conversation
 from bot.conversations.terms_request import terms_request_conversation
 from bot.conversations.ticket import ticket_conversation
@@ -97,6 +98,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             reassign_conversation(),
             settings_conversation(),
             pipeline_conversation(),
+            templates_conversation(),
             period_range_conversation(),
             CommandHandler("start", basics.start, filters=private),
             CommandHandler("help", basics.help_command, filters=private),

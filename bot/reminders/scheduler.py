@@ -31,6 +31,7 @@ from bot.reminders import outbox
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.outbox import Buttons, Envelope
 from bot.reminders.timing import at_local, local_date, parse_time
+from bot.services import templates
 from models import Contact, OutboxMessage, ProducerMark, User
 
 logger = logging.getLogger("salesbot.scheduler")
@@ -246,7 +247,12 @@ class Tick:
         if contact.telegram_chat_id is None or self.exists(key):
             return False
         zone = self.contact_zone(contact)
-        text = self.render(contact.language, template, timezone=zone, contact=contact, **values)
+        language = self.deps.renderer.language_for(contact.language)
+        context = {"timezone": zone, "contact": contact, **values}
+        # An admin's own words for this text (/templates), else the built-in template.
+        text = templates.saved_text(self.session, template, language, context) or self.render(
+            contact.language, template, **context
+        )
         return self.enqueue(
             Envelope(
                 key=key,

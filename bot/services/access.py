@@ -76,6 +76,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "product",
         "outbox",
         "care",
+        "templates",
         "customers",
         "export",
         "funnel",

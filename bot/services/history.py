@@ -156,6 +156,7 @@ track("pipeline_stage", "stage")
 # Settings rows, whatever their model is called (issue 14's admin settings).
 for _name in ("setting", "settings", "app_setting", "company_setting", "role_setting"):
     track(_name, "setting")
+track("message_template", "template")
 
 
 @dataclass(frozen=True)
