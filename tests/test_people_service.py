@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.services import people
+from bot.services.codes import stored_form
 from bot.services.errors import NotAllowed, NotFound
 from models import Invite, Role
 
@@ -88,7 +89,7 @@ def test_an_invite_is_claimed_once_even_when_read_twice(db: Database) -> None:
         issued = people.create_invite(session, admin, Role.DIRECTOR, None, now=NOW)
     # The second claim runs in a session that read the invite before the first one committed.
     with db.session() as first, db.session() as second:
-        second.exec(select(Invite).where(Invite.code == issued.code)).one()
+        second.exec(select(Invite).where(Invite.code == stored_form(issued.code))).one()
         people.redeem_invite(first, issued.code, profile(10), now=NOW, default_timezone="UTC")
         first.commit()
         with pytest.raises(people.InviteUsed):
