@@ -45,7 +45,8 @@ DATASET_WORDS = {
     "回款": "payments",
     "付款": "payments",
 }
-EXPORT_ROLES = (Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
+# Finance reads every customer, order and payment: it exports them as well (read-only).
+EXPORT_ROLES = (Role.REP, Role.MANAGER, Role.DIRECTOR, Role.FINANCE, Role.ADMIN)
 BATCH = 1_000
 
 # Column key → cell type: text, int, money, date, datetime, bool.

@@ -16,7 +16,7 @@ from bot.services import history
 from bot.services.deals import ValueChange, advance_to, set_value_from_quote
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
-from bot.services.visibility import owned_by_visible, refuse_read_only
+from bot.services.visibility import SEES_EVERYONE, owned_by_visible, refuse_read_only
 from models import (
     Contact,
     Customer,
@@ -409,8 +409,8 @@ class QuoteView:
 
 
 def _may_see(session: Session, actor: Actor, quote: Quote) -> bool:
-    if quote.owner_id == actor.user_id or actor.role in (Role.DIRECTOR, Role.ADMIN):
-        return True
+    if quote.owner_id == actor.user_id or actor.role in SEES_EVERYONE:
+        return True  # finance reads every quote, like directors and admins
     owner = session.get(User, quote.owner_id)
     return actor.role == Role.MANAGER and owner is not None and owner.team_id == actor.team_id
 
