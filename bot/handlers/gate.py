@@ -12,7 +12,9 @@ from bot.handlers.basics import on_error
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, profile_of, reply
 from bot.services import contacts, history, people
+from bot.services.access import refused_up_front
 from bot.services.actor_cache import actor_cache
+from bot.services.errors import NotAllowed
 
 
 def _start_code(update: Update) -> str | None:
@@ -23,6 +25,17 @@ def _start_code(update: Update) -> str | None:
     if len(parts) == 2 and parts[0].split("@")[0] == "/start":
         return parts[1]
     return None
+
+
+def _command(update: Update) -> str | None:
+    text = update.message.text if update.message and update.message.text else ""
+    if not text.startswith("/"):
+        return None
+    return text.split()[0][1:].split("@")[0].lower()
+
+
+def _button(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query else None
 
 
 async def identify(update: Update, context: BotContext) -> None:
@@ -63,6 +76,8 @@ async def _identify(update: Update, context: BotContext) -> None:
     # Every change this update makes is recorded under this person (the system for strangers).
     history.act_as(actor.user_id if actor is not None else None)
     if actor is not None:
+        if refused_up_front(actor.role, _command(update), _button(update)):
+            raise NotAllowed()
         if changed:
             await publish_menu(context, actor.telegram_id, actor.role, actor.language)
         return

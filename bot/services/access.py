@@ -58,6 +58,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "approvals",
         "customers",
         "deals",
+        "tickets",
+        "segments",
         "pay",
         "funnel",
         "team",
@@ -98,6 +100,38 @@ def may_change_records(role: Role) -> bool:
     """Whether ``role`` may log touches, create or move deals, edit customers and contacts, open
     tickets and orders, and build quotes (finance only reads them, and logs payments)."""
     return role not in READ_ONLY_ROLES
+
+
+# Buttons that start changing a record (a touch, a deal, a quote, an edit, a contact's link, a
+# terms request, an order, a ticket's move): a read-only role is refused before any question.
+WRITE_BUTTONS = (
+    "vis:",
+    "dl:",
+    "q:",
+    "ed:",
+    "ct:mk:",
+    "ct:list:",
+    "tq:",
+    "deal:mv:",
+    "deal:lost:",
+    "deal:lr:",
+    "ord:new:",
+    "ord:dlv:",
+    "tk:mv:",
+    "fu:",
+    "nc:",
+    "ra:",
+)
+
+
+def refused_up_front(role: Role, command: str | None, button: str | None) -> bool:
+    """Whether a read-only role's command (one not on its menu) or button (one that starts a
+    change) is refused at once, rather than after the questions of a flow it may not finish."""
+    if role not in READ_ONLY_ROLES:
+        return False
+    if command is not None:
+        return command not in COMMANDS_BY_ROLE[role] and command not in PUBLIC_COMMANDS
+    return button is not None and button.startswith(WRITE_BUTTONS)
 
 
 def commands_for(role: Role | None) -> tuple[str, ...]:
