@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import failures
 from bot.context import BotContext, Deps
+from bot.handlers import replies
 from bot.metrics import HANDLER_SECONDS, UPDATES
 from bot.persistence import DatabasePersistence
 from bot.reminders.scheduler import Scheduler
@@ -56,8 +57,10 @@ class SalesbotApplication(
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
         failures.begin_update()
+        replies.begin_update()
         try:
             await super().process_update(update)
+            await replies.answer_unanswered(update)
         finally:
             if self.persistence is not None:
                 await self.update_persistence()  # a crash loses at most the step in hand

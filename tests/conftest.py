@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -38,11 +39,12 @@ class FakeClock:
         self.current += delta
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL schema dropped afterwards."""
+@contextmanager
+def fresh_database_url(directory: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file in ``directory``, or a new PostgreSQL schema
+    dropped afterwards."""
     if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'salesbot.db'}"
+        yield f"sqlite:///{directory / 'salesbot.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -57,6 +59,24 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         admin_engine.dispose()
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database_url(tmp_path) as url:
+        yield url
+
+
+def settings_for(database_url: str) -> Settings:
+    """The settings every end-to-end test runs with."""
+    return load_settings(
+        DATABASE_URL=database_url,
+        ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
+        DEFAULT_TIMEZONE="Asia/Shanghai",
+        TELEGRAM_BOT_TOKEN=None,
+        OUTBOX_CHAT_INTERVAL="0",  # no real pause between two messages to one chat in tests
+        OUTBOX_MAX_PER_SECOND="1000",  # the rate limiter is tested on its own (test_outbox)
+    )
+
+
 def database_url_for_env(url: str) -> str:
     """The URL as an environment variable may carry it (percent-encoding kept)."""
     return url if "options" not in url else url.replace(" ", quote(" "))
@@ -69,14 +89,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return load_settings(
-        DATABASE_URL=database_url,
-        ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
-        DEFAULT_TIMEZONE="Asia/Shanghai",
-        TELEGRAM_BOT_TOKEN=None,
-        OUTBOX_CHAT_INTERVAL="0",  # no real pause between two messages to one chat in tests
-        OUTBOX_MAX_PER_SECOND="1000",  # the rate limiter is tested on its own (test_outbox)
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ async def test_a_terms_change_approved_by_the_manager_then_finance_is_applied_an
     # Nonsense at each step is asked again; nothing is saved until the reason.
     assert "choose with the buttons" in texts(await bot.send(team.tom, "60 days please"))
     await bot.press(team.tom, "Payment terms")
-    for nonsense in ("soon", "999", "45.5", "-3"):
+    for nonsense in ("soon", "999", "45.5", "-3", "1e309", "NaN"):
         assert "not a number of days" in texts(await bot.send(team.tom, nonsense)), nonsense
     assert requests(db) == []
     asked = await bot.send(team.tom, "60")

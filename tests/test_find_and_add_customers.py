@@ -175,3 +175,20 @@ async def test_newcustomer_steps_reask_on_nonsense(
     assert "doesn't look like a phone number" in texts(await bot.send(team.tom, "12"))
     assert texts(await bot.send(team.tom, "/cancel")) == "Cancelled. Nothing was saved."
     assert customer_count(db) == before
+
+
+async def test_control_characters_never_reach_a_customer_or_contact_name(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Found by tests/test_fuzz_flows.py: /newcustomer stored NUL, C1 control characters and
+    unassigned code points in the names."""
+    team = await seeded(bot, emulator, db)
+    await bot.send(team.tom, "/newcustomer")
+    assert "1 to 200 characters" in texts(await bot.send(team.tom, "\x00\x9b\u200b"))
+    await bot.send(team.tom, "Kite\x00 Works\x9b\U000652d0")
+    await bot.press(team.tom, "Skip")
+    await bot.send(team.tom, "Li\x13 Lei\u202e")
+    with db.session() as session:
+        customer = session.exec(select(Customer).where(Customer.name == "Kite Works")).one()
+        contacts = session.exec(select(Contact).where(Contact.customer_id == customer.id)).all()
+    assert [contact.name for contact in contacts] == ["Li Lei"]

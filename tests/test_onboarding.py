@@ -377,6 +377,24 @@ async def test_invite_steps_reask_on_nonsense(
     assert count(db, Team) == 2 and count(db, Invite) == 2
 
 
+async def test_a_team_name_is_cleaned_and_taken_in_any_case_of_any_script(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Found by tests/test_fuzz_flows.py: control characters were kept in a team's name, and a
+    name differing only in the case of a non-ASCII letter crashed on the unique index."""
+    admin = await admin_of(bot, emulator)
+    await invite(bot, admin, Role.REP, "École\x8b Nord\u200b")
+    with db.session() as session:
+        assert [team.name for team in session.exec(select(Team))] == ["École Nord"]
+    await bot.send(admin, "/invite")
+    await bot.press(admin, "Sales rep")
+    await bot.press(admin, "➕ New team")
+    answer = texts(await bot.send(admin, "ÉCOLE NORD"))
+    assert "There is already a team called École Nord" in answer
+    assert "1 to 100 characters" in texts(await bot.send(admin, "\x00\u200b"))
+    assert count(db, Team) == 1
+
+
 async def test_settings_changes_the_time_zone(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database
 ) -> None:

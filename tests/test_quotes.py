@@ -104,6 +104,7 @@ async def test_a_quote_within_the_reps_limit_is_issued_at_once(
     assert "CNY 1,000.00 per pc. How many pc?" in team.tom.last().text
     assert "quantity above zero" in texts(await bot.send(team.tom, "0"))
     assert "quantity above zero" in texts(await bot.send(team.tom, "-3"))
+    assert "quantity above zero" in texts(await bot.send(team.tom, "1e309"))  # was a crash
     assert "quantity above zero" in texts(await bot.send(team.tom, "many"))
     assert "quantity above zero" in texts(await bot.send(team.tom, "1.005"))
     await bot.send(team.tom, "12")

@@ -173,3 +173,20 @@ def the_ticket(db: Database) -> Ticket:
 def li_contact_id(db: Database) -> int:
     with db.session() as session:
         return session.exec(select(Contact).where(Contact.name == "Li Na")).one().id  # type: ignore[return-value]
+
+
+async def test_control_characters_in_a_description_are_dropped_not_a_crash(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    """Found by tests/test_fuzz_flows.py: a NUL in a description crashed on PostgreSQL, which
+    refuses NUL in text; escape sequences were kept. Line breaks stay."""
+    team = await sales_team(bot, emulator)
+    add_customer(db, team.tom, "Acme Machinery")
+    await bot.send(team.tom, "/ticket")
+    await bot.press(team.tom, "Acme Machinery")
+    await bot.press(team.tom, "🔧 Repair")
+    card = (await bot.send(team.tom, "Lathe\x00 #3\x1b[31m leaks\nsince Monday"))[0]
+    assert "🛠 Repair #1 · Acme Machinery" in card.text
+    with db.session() as session:
+        ticket = session.exec(select(Ticket)).one()
+    assert ticket.description == "Lathe #3[31m leaks\nsince Monday"

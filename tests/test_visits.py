@@ -146,8 +146,11 @@ async def test_edit_changes_a_saved_visit(
     team = await seeded(bot, emulator, db)
     await bot.send(team.tom, "/visit Acme Tools: fisrt call; next: samples")
     await bot.press(team.tom, "✅ Save")
+    answers = len(team.tom.callback_answers)
     await bot.press(team.tom, "✏️ Edit")
     assert team.tom.last().button_texts() == ["What happened", "Next step", "Follow-up date"]
+    # The press is answered (found by tests/test_fuzz_flows.py: the button kept spinning).
+    assert len(team.tom.callback_answers) == answers + 1
     await bot.press(team.tom, "What happened")
     answer = await bot.send(team.tom, "first call")
     assert "✅ Saved: Visit · Acme Tools\nfirst call" in answer[0].text

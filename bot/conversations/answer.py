@@ -12,7 +12,7 @@ from bot.conversations.common import (
     conversation_data,
     make_conversation,
 )
-from bot.handlers.replies import callback_parts, int_part, message_text, reply
+from bot.handlers.replies import answer_query, callback_parts, int_part, message_text, reply
 from bot.services import contacts
 from bot.services.errors import NotFound
 
@@ -28,7 +28,7 @@ async def start(update: Update, context: BotContext) -> int:
         person = contacts.contact_for_rep(session, context.me, contact_id)
     conversation_data(context, NAME)["contact_id"] = contact_id
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "contacts/ask_answer", person=person)
     return TEXT_STEP
 

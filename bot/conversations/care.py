@@ -22,6 +22,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -112,7 +113,7 @@ async def confirmed(update: Update, context: BotContext) -> int:
     data = _data(context)
     deps = context.deps
     now = deps.now()
-    with deps.db.session() as session:
+    with finishing(update, context, NAME) as session:
         campaign = care.confirm_campaign(
             session,
             context.me,

@@ -31,6 +31,7 @@ from bot.handlers.deals import send_deal_card
 from bot.handlers.replies import callback_parts, keyboard, label, message_text, reply, show
 from bot.parsing.amounts import parse_amount
 from bot.parsing.dates import parse_when
+from bot.parsing.text import one_line
 from bot.services import deals
 from models import Timeframe
 
@@ -67,7 +68,7 @@ async def customer_picked(update: Update, context: BotContext) -> int:
 
 
 async def title_given(update: Update, context: BotContext) -> int | None:
-    title = " ".join(message_text(update).split())
+    title = one_line(message_text(update))
     if not title or len(title) > 200:
         await reply(update, context, "deals/title_invalid")
         return None

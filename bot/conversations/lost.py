@@ -14,6 +14,7 @@ from bot.conversations.common import (
 )
 from bot.handlers.deals import send_deal_card
 from bot.handlers.replies import callback_parts, int_part, message_text, reply, show
+from bot.parsing.text import one_line
 from bot.services import deals
 from bot.services.errors import NotFound
 from models import LostReason
@@ -42,7 +43,7 @@ async def ask_note(update: Update, context: BotContext) -> int:
 
 
 async def note_given(update: Update, context: BotContext) -> int | None:
-    text = " ".join(message_text(update).split())
+    text = one_line(message_text(update))
     if not text:
         await reply(update, context, "deals/ask_lost_note")
         return None

@@ -19,12 +19,14 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
 from bot.conversations.pick import customer_buttons
 from bot.handlers.customers import open_card, send_card
 from bot.handlers.replies import keyboard, label, message_text, reply, show
+from bot.parsing.text import one_line
 from bot.services import customers, records
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 from bot.services.people import person_name
@@ -56,7 +58,7 @@ async def name_typed(update: Update, context: BotContext) -> int | None:
 
 
 async def _name_given(update: Update, context: BotContext, name: str) -> int | None:
-    clean = " ".join(name.split())
+    clean = one_line(name)
     if not clean or len(clean) > 200:
         await reply(update, context, "customers/name_invalid")
         return None
@@ -84,7 +86,7 @@ async def phone_skipped(update: Update, context: BotContext) -> int:
 
 
 async def contact_typed(update: Update, context: BotContext) -> int:
-    _data(context)["contact_name"] = " ".join(message_text(update).split())[:200]
+    _data(context)["contact_name"] = one_line(message_text(update))[:200]
     return await _create(update, context, allow_duplicate=False)
 
 
@@ -124,7 +126,7 @@ async def _create(update: Update, context: BotContext, *, allow_duplicate: bool)
     data = _data(context)
     deps = context.deps
     try:
-        with deps.db.session() as session:
+        with finishing(update, context, NAME) as session:
             customer = customers.create_customer(
                 session,
                 context.me,

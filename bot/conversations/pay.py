@@ -25,6 +25,7 @@ from bot.conversations.common import (
 )
 from bot.handlers.orders import send_order_card
 from bot.handlers.replies import (
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -120,7 +121,7 @@ async def _log(update: Update, context: BotContext, received_on: date) -> int | 
             )
     except orders.Overpayment as refused:
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await answer_query(update)
         await reply(update, context, refused.template, **refused.details)
         if refused.details["due"] == 0:
             clear_conversation_data(context, NAME)

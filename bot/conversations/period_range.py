@@ -16,7 +16,7 @@ from bot.conversations.common import (
     make_conversation,
 )
 from bot.handlers.funnel import send_funnel
-from bot.handlers.replies import callback_parts, message_text, reply
+from bot.handlers.replies import answer_query, callback_parts, message_text, reply
 from bot.handlers.team import send_team
 from bot.services import analytics
 from bot.services.errors import NotFound
@@ -38,7 +38,7 @@ async def ask_days(update: Update, context: BotContext) -> int:
     data = conversation_data(context, NAME)
     data["view"], data["scope"] = view, parts[1]
     if query is not None:
-        await query.answer()
+        await answer_query(update)
     await reply(update, context, "periods/ask_range", view=view)
     return DAYS
 

@@ -21,6 +21,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -34,6 +35,7 @@ from bot.handlers.replies import (
     reply,
     show,
 )
+from bot.parsing.amounts import MAX_AMOUNT
 from bot.services import company, quotes
 from bot.services.errors import NotFound
 from models import Product
@@ -62,7 +64,8 @@ def _number(text: str) -> Decimal | None:
         value = Decimal(text.strip().rstrip("%").replace(",", "").strip())
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    # Beyond any amount a quote may hold (1e309 is a finite Decimal): not a number here.
+    return value if value.is_finite() and abs(value) <= MAX_AMOUNT else None
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -264,7 +267,7 @@ async def submit(update: Update, context: BotContext) -> int:
                 update, context, "quotes/price_conflict", markup=keyboard(rows), conflicts=conflicts
             )
             return REVIEW
-    with deps.db.session() as session:
+    with finishing(update, context, NAME) as session:
         decision = quotes.submit_quote(
             session,
             context.me,

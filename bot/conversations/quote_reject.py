@@ -14,6 +14,7 @@ from bot.conversations.common import (
 )
 from bot.handlers.quotes import tell_outcome
 from bot.handlers.replies import callback_parts, int_part, message_text, reply, show
+from bot.parsing.text import one_line
 from bot.services import company, quotes
 from bot.services.errors import NotFound
 
@@ -33,7 +34,7 @@ async def ask_reason(update: Update, context: BotContext) -> int:
 
 
 async def reason_given(update: Update, context: BotContext) -> int | None:
-    reason = " ".join(message_text(update).split())
+    reason = one_line(message_text(update))
     if not reason:
         await reply(update, context, "quotes/ask_reject_reason")
         return None

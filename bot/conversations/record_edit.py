@@ -23,6 +23,7 @@ from bot.handlers.customers import send_card
 from bot.handlers.history import history_button
 from bot.handlers.replies import (
     Button,
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -181,7 +182,7 @@ async def _save(update: Update, context: BotContext, value: str | None) -> int |
         return None
     clear_conversation_data(context, NAME)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "records/saved", change=change)
     await send_card(update, context, change.customer_id, edit=False)
     return END
@@ -228,7 +229,7 @@ async def add_contact(update: Update, context: BotContext) -> int:
     clear_conversation_data(context, NAME)
     _data(context).update(customer_id=customer_id, customer_name=card.name, draft={})
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     return await _ask_add_step(update, context, 0, again=False)
 
 
@@ -244,7 +245,7 @@ async def _add_step_given(update: Update, context: BotContext, text: str | None)
     draft[ADD_STEPS[step]] = text
     if step + 1 < len(ADD_STEPS):
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await answer_query(update)
         return await _ask_add_step(update, context, step + 1, again=False)
     with deps.db.session() as session:
         change = records.add_contact(
@@ -261,7 +262,7 @@ async def _add_step_given(update: Update, context: BotContext, text: str | None)
         )
     clear_conversation_data(context, NAME)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "records/saved", change=change)
     await send_card(update, context, change.customer_id, edit=False)
     return END

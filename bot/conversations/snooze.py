@@ -13,7 +13,7 @@ from bot.conversations.common import (
     conversation_data,
     make_conversation,
 )
-from bot.handlers.replies import callback_parts, int_part, message_text, reply, show
+from bot.handlers.replies import answer_query, callback_parts, int_part, message_text, reply, show
 from bot.parsing.dates import parse_when
 from bot.services import visits
 from bot.services.errors import NotFound
@@ -43,7 +43,7 @@ async def pick(update: Update, context: BotContext) -> int:
     clear_conversation_data(context, NAME)
     conversation_data(context, NAME)["touch_id"] = touch_id
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "reminders/ask_snooze", follow_up=promised)
     return WHEN
 

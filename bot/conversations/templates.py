@@ -24,7 +24,15 @@ from bot.conversations.common import (
     conversation_data,
     make_conversation,
 )
-from bot.handlers.replies import callback_parts, keyboard, label, message_text, reply, show
+from bot.handlers.replies import (
+    answer_query,
+    callback_parts,
+    keyboard,
+    label,
+    message_text,
+    reply,
+    show,
+)
 from bot.services import templates
 from bot.services.errors import NotFound
 
@@ -83,7 +91,7 @@ async def ask_text(update: Update, context: BotContext) -> int:
     _data(context).update(name=name, language=language)
     await reply(update, context, "templates/ask_text", name=name, language=language)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     return TEXT
 
 

@@ -21,6 +21,7 @@ from bot.conversations.common import (
 )
 from bot.handlers.customers import send_card
 from bot.handlers.replies import (
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -29,6 +30,7 @@ from bot.handlers.replies import (
     reply,
     show,
 )
+from bot.parsing.amounts import MAX_AMOUNT
 from bot.services import customers
 from bot.services.errors import NotAllowed, NotFound
 
@@ -52,7 +54,7 @@ def parse_term(field: str, text: str) -> tuple[bool, Decimal | None]:
         value = Decimal(flat)
     except InvalidOperation:
         return False, None
-    return value.is_finite(), value
+    return value.is_finite() and abs(value) <= MAX_AMOUNT, value
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -72,7 +74,7 @@ async def start(update: Update, context: BotContext) -> int:
             session, context.me, customer_id, today=context.local_today()
         )
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "customers/terms_pick", markup=keyboard(rows), card=card)
     return FIELD
 

@@ -14,12 +14,14 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
 from bot.conversations.terms import parse_term
 from bot.handlers.approvals import ask_approvers
 from bot.handlers.replies import (
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -56,7 +58,7 @@ async def start(update: Update, context: BotContext) -> int:
         for field in customers.TERM_FIELDS
     ]
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "approvals/ask_pick", markup=keyboard(rows), card=card)
     return FIELD
 
@@ -92,7 +94,7 @@ async def reason_given(update: Update, context: BotContext) -> int | None:
     value = None if raw is None else Decimal(raw)
     deps = context.deps
     try:
-        with deps.db.session() as session:
+        with finishing(update, context, NAME) as session:
             decision = approvals.request_terms(
                 session,
                 context.me,

@@ -16,6 +16,7 @@ from bot.conversations.common import (
     END,
     clear_conversation_data,
     conversation_data,
+    finishing,
     make_conversation,
     pick_with_buttons,
 )
@@ -66,7 +67,7 @@ async def kind_chosen(update: Update, context: BotContext) -> int:
 async def description_given(update: Update, context: BotContext) -> int:
     data = conversation_data(context, NAME)
     deps = context.deps
-    with deps.db.session() as session:
+    with finishing(update, context, NAME) as session:
         ticket = tickets.open_ticket(
             session,
             context.me,

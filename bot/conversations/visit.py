@@ -43,6 +43,7 @@ from bot.conversations.pick import (
     show_search_results,
 )
 from bot.handlers.replies import (
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -54,6 +55,7 @@ from bot.handlers.replies import (
 )
 from bot.parsing.capture import parse_capture, unclear_dates_in_step
 from bot.parsing.dates import When, parse_when
+from bot.parsing.text import received
 from bot.services import customers, quick_capture, visits
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 from bot.services.errors import NotFound
@@ -294,7 +296,7 @@ async def offer_visit(update: Update, context: BotContext) -> None:
     else:
         return
     if message.caption:
-        draft["notes"] = message.caption
+        draft["notes"] = received(message.caption)
     _keep_draft(context, message.message_id, draft)
     await reply(
         update,
@@ -417,7 +419,7 @@ async def media_sent(update: Update, context: BotContext) -> int:
     attachment = _attachment(update)
     if attachment is not None:
         data.setdefault("attachments", []).append(attachment)
-    caption = update.message.caption if update.message and update.message.caption else ""
+    caption = received(update.message.caption) if update.message and update.message.caption else ""
     if caption:
         data["notes"] = (data.get("notes", "") + "\n" + caption).strip()
     await reply(
@@ -433,7 +435,7 @@ async def media_sent(update: Update, context: BotContext) -> int:
 async def notes_done(update: Update, context: BotContext) -> int:
     _data(context).setdefault("notes", "")
     if update.callback_query:
-        await update.callback_query.answer()
+        await answer_query(update)
     return await _ask_location(update, context)
 
 

@@ -397,6 +397,23 @@ class SimUser:
         parts.append(text[start:])
         return [await self.send(part) for part in parts if part]
 
+    async def send_sticker(self, emoji: str = "👍") -> int:
+        stored = self._emu.store_file(b"RIFF\x00\x00\x00\x00WEBP", mime_type="image/webp")
+        return await self._send_message(
+            {
+                "sticker": {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": emoji,
+                }
+            }
+        )
+
     async def send_location(self, latitude: float, longitude: float) -> int:
         return await self._send_message(
             {"location": {"latitude": latitude, "longitude": longitude}}

@@ -10,7 +10,7 @@ from telegram import Update
 from bot import failures
 from bot.context import BotContext
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import alert, label, language_of_chat, profile_of, reply
+from bot.handlers.replies import alert, answer_query, label, language_of_chat, profile_of, reply
 from bot.reminders import notices
 from bot.services import people
 from bot.services.access import commands_for
@@ -112,7 +112,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, ServiceError):
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await answer_query(update)
         await reply(update, context, error.template, **error.details)
         return
     if error is None:
@@ -130,7 +130,7 @@ async def on_error(update: object, context: BotContext) -> None:
     except Exception:  # the database may be what failed: the log has it all the same
         logger.exception("could not write the admins' alert for %s", failure.error_id)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(
         update,
         context,

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.handlers.replies import (
     alert,
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -232,7 +233,7 @@ async def answer_quote(
             session, person.contact_id, quote_id, accept=accept, now=deps.now()
         )
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "contacts/quote_answered", answer=answer, person=person)
     await context.bot.send_message(
         answer.owner_telegram_id,

@@ -6,7 +6,15 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot.context import BotContext
-from bot.handlers.replies import callback_parts, keyboard, label, message_text, render, show
+from bot.handlers.replies import (
+    answer_query,
+    callback_parts,
+    keyboard,
+    label,
+    message_text,
+    render,
+    show,
+)
 from bot.services import export
 from bot.services.errors import NotAllowed
 
@@ -34,7 +42,7 @@ async def export_chosen(update: Update, context: BotContext) -> None:
     if what is None:
         raise NotAllowed()
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await send_export(update, context, what)
 
 

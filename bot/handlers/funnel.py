@@ -14,6 +14,7 @@ from bot.context import BotContext
 from bot.handlers.periods import fits, period_row, show_team_picker, teams_row, view_parts
 from bot.handlers.replies import (
     Button,
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -99,7 +100,7 @@ async def send_funnel(
     funnel = _funnel(context, scope_token, period_token)
     chat = update.effective_chat
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     if chat is None:
         return
     language = reader_language(update, context)

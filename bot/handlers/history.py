@@ -8,6 +8,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers.replies import (
     Button,
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -65,7 +66,7 @@ async def history_page(update: Update, context: BotContext) -> None:
     # A quote's card is its PDF: the history comes as a message of its own under it.
     answer = show if message is not None and getattr(message, "text", None) else reply
     if answer is reply and update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await answer(
         update,
         context,

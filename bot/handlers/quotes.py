@@ -7,6 +7,7 @@ from telegram import InputFile, Update
 
 from bot.context import BotContext
 from bot.handlers.replies import (
+    answer_query,
     callback_parts,
     int_part,
     keyboard,
@@ -102,7 +103,7 @@ async def send_to_customer(update: Update, context: BotContext) -> None:
         reply_markup=answer,
     )
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update)
     await reply(update, context, "quotes/sent_to_customer", quote=view, name=person.name)
 
 

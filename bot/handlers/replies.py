@@ -6,7 +6,9 @@ Nothing here decides anything; it only turns a template name and values into Bot
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import (
@@ -18,17 +20,53 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
+from bot.parsing.text import received
 from bot.services import people
 
 Button = tuple[str, str]  # (label, callback data)
 
+logger = logging.getLogger(__name__)
+# The button presses answered while handling the update in hand (Telegram takes one answer).
+_answered: ContextVar[set[str] | None] = ContextVar("answered_queries", default=None)
+
+
+def begin_update() -> None:
+    """Start counting the answers to button presses of a new update (in its own task)."""
+    _answered.set(set())
+
+
+async def answer_query(
+    update: Update, text: str | None = None, *, show_alert: bool = False
+) -> None:
+    """Answer the update's button press (stops the spinner on the button), once."""
+    query = update.callback_query
+    if query is None:
+        return
+    answered = _answered.get()
+    if answered is not None:
+        if query.id in answered:
+            return
+        answered.add(query.id)
+    await query.answer(text, show_alert=show_alert)
+
+
+async def answer_unanswered(update: object) -> None:
+    """After a handler is done: a button press nobody answered gets an empty answer, so the
+    person's button never spins until Telegram gives up."""
+    if not isinstance(update, Update) or update.callback_query is None:
+        return
+    try:
+        await answer_query(update)
+    except TelegramError as error:  # the query is too old: nothing left to stop
+        logger.info("a button press could not be answered: %s", error.message)
+
 
 def message_text(update: Update) -> str:
-    """The text of the update's message ("" for anything else)."""
-    return update.message.text if update.message and update.message.text else ""
+    """The text of the update's message ("" for anything else), without control characters."""
+    return received(update.message.text) if update.message and update.message.text else ""
 
 
 def profile_of(update: Update) -> people.Profile | None:
@@ -127,7 +165,7 @@ async def show(
     if query is None or query.message is None:
         await reply(update, context, template, markup=markup, **values)
         return
-    await query.answer()
+    await answer_query(update)
     text = render(update, context, template, **values)
     if _already_shows(query.message, text, markup):
         return  # a second tap on the same button: nothing to change
@@ -156,7 +194,7 @@ async def alert(update: Update, context: BotContext, label_name: str) -> None:
     query = update.callback_query
     text = label(update, context, label_name)
     if query is not None:
-        await query.answer(text, show_alert=True)
+        await answer_query(update, text, show_alert=True)
     elif update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, text, parse_mode=None)
 

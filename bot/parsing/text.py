@@ -27,3 +27,12 @@ def printable(text: str) -> str:
 def one_line(text: str) -> str:
     """``text`` made printable, on one line, with runs of spaces made one."""
     return " ".join(printable(text).split())
+
+
+def received(text: str) -> str:
+    """What a person typed, as the bot may keep it: line breaks and tabs stay, every other
+    control character (NUL, which PostgreSQL refuses in text, escape sequences, C1 codes) and
+    lone surrogates go."""
+    return "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) not in {"Cc", "Cs"}
+    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.parsing.text import one_line
 from bot.services.customers import TERM_FIELDS, apply_term, check_term, term_value
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import Actor
@@ -99,7 +100,7 @@ def request_terms(
     if term not in TERM_FIELDS:
         raise NotFound()
     check_term(term, value)
-    clean = " ".join(reason.split())
+    clean = one_line(reason)
     if not clean or len(clean) > REASON_LENGTH or clean.startswith("/"):
         raise ReasonInvalid()
     requester = session.get(User, actor.user_id)

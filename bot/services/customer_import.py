@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.parsing.birthdays import parse_birthday
 from bot.parsing.search_forms import search_key
+from bot.parsing.text import one_line
 from bot.services import tables
 from bot.services.customers import DUPLICATE_NAME_SCORE, find_duplicates
 from bot.services.errors import NotAllowed, ServiceError
@@ -232,7 +233,7 @@ def read_customer_table(filename: str, content: bytes) -> list[TableRow]:
 
 def _clean(text: str | None) -> str:
     """A cell as typed on a card: full-width characters made plain, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+    return one_line(unicodedata.normalize("NFKC", text or ""))
 
 
 def _same(a: str | None, b: str | None) -> bool:

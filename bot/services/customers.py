@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.parsing.search_forms import QueryForms, query_forms, search_key
+from bot.parsing.text import one_line
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.history import birthday_text
 from bot.services.orders import Unpaid, unpaid_for_customer
@@ -662,10 +663,10 @@ def create_customer(
     person can already see: then DuplicateCustomer lists those, and ``allow_duplicate`` overrides.
     """
     refuse_read_only(actor)
-    clean_name = " ".join(name.split())
+    clean_name = one_line(name)
     if not clean_name or len(clean_name) > 200 or clean_name.startswith("/"):
         raise CustomerNameInvalid()
-    clean_phone = " ".join(phone.split())[:40] if phone and phone.strip() else None
+    clean_phone = one_line(phone)[:40] or None if phone else None
     if not allow_duplicate:
         duplicates = find_duplicates(session, actor, clean_name, clean_phone)
         if duplicates:
@@ -677,11 +678,11 @@ def create_customer(
     session.add(customer)
     session.flush()
     assert customer.id is not None
-    if contact_name and contact_name.strip():
+    if contact_name and one_line(contact_name):
         session.add(
             Contact(
                 customer_id=customer.id,
-                name=" ".join(contact_name.split())[:200],
+                name=one_line(contact_name)[:200],
                 phone=clean_phone,
                 created_at=now,
                 updated_at=now,

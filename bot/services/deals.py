@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from bot.parsing.text import one_line
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
 from bot.services.pipeline import first_stage
@@ -126,7 +127,7 @@ def create_deal(session: Session, actor: Actor, draft: DealDraft, *, now: dateti
     deal = Deal(
         customer_id=draft.customer_id,
         owner_id=actor.user_id,
-        title=" ".join(draft.title.split())[:200],
+        title=one_line(draft.title)[:200] or "—",
         amount=draft.amount,
         currency=draft.currency.upper(),
         stage_key=first.key,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from bot.parsing.text import one_line
 from bot.services.codes import new_code, stored_form
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from models import Contact, Customer, Invite, Role, Team, User
@@ -42,7 +43,7 @@ def _is_cjk(text: str) -> bool:
 def person_name(first_name: str, last_name: str | None) -> str:
     """A name as its people write it: Chinese family name first without a space (王伟 from
     first name 伟 and last name 王), others given name first (Tom Chen)."""
-    first, last = " ".join(first_name.split()), " ".join((last_name or "").split())
+    first, last = one_line(first_name), one_line(last_name or "")
     if first and last and _is_cjk(first) and _is_cjk(last):
         return last + first
     return " ".join(part for part in (first, last) if part)
@@ -156,7 +157,7 @@ class CannotDeactivate(ServiceError):
 def _new_user(profile: Profile, *, role: Role, team_id: int | None, timezone: str) -> User:
     return User(
         telegram_id=profile.telegram_id,
-        full_name=profile.full_name[:200] or str(profile.telegram_id),
+        full_name=one_line(profile.full_name)[:200] or str(profile.telegram_id),
         username=profile.username,
         language=language_of_code(profile.language_code),
         timezone=timezone,
@@ -241,10 +242,13 @@ def create_team(session: Session, actor: Actor, name: str, *, now: datetime) -> 
     """A new team (admins only); the name must be 1–100 characters and not taken."""
     if actor.role != Role.ADMIN:
         raise NotAllowed()
-    clean = " ".join(name.split())
+    clean = one_line(name)
     if not clean or len(clean) > 100 or clean.startswith("/"):
         raise TeamNameInvalid(reason="length")
-    taken = session.exec(select(Team).where(func.lower(Team.name) == clean.lower())).first()
+    # Compared in Python: the database's lower() knows only ASCII letters ("É" ≠ "é" in SQLite),
+    # and a company has a handful of teams.
+    wanted = clean.casefold()
+    taken = next((t for t in session.exec(select(Team)) if t.name.casefold() == wanted), None)
     if taken is not None:
         raise TeamNameInvalid(reason="taken", name=taken.name)
     team = Team(name=clean, created_at=now)

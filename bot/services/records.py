@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.parsing.birthdays import parse_birthday
 from bot.parsing.search_forms import name_forms
+from bot.parsing.text import one_line
 from bot.services import history
 from bot.services.errors import NotFound, ServiceError
 from bot.services.history import birthday_text
@@ -61,7 +62,7 @@ def looks_like_phone(text: str) -> bool:
 def _clean(field: str, text: str | None, *, required: bool, this_year: int) -> str | None:
     """The value to store for ``field`` from what was typed (or the button's value); None
     clears it. Raises ValueInvalid for anything that does not fit."""
-    flat = " ".join((text or "").split())
+    flat = one_line(text or "")
     if not flat or flat.lower() in CLEAR_WORDS:
         if required:
             raise ValueInvalid(field=field)
