@@ -69,6 +69,8 @@ async def test_contact_links_sees_own_orders_asks_and_stops(
     question = team.tom.last()
     assert "Li Na (Acme Machinery) asks:\nWhen will lathe #2 be delivered?" in question.text
     await bot.press(team.tom, "↩️ Answer")
+    # Nothing but spaces and control characters is asked again (it used to get no answer).
+    assert "Your answer to Li Na" in texts(await bot.send(team.tom, " \x00 "))
     await bot.send(team.tom, "Next Tuesday, before noon.")
     assert team.tom.last().text == "Sent to Li Na."
     assert contact.last().text == "💬 Tom: Next Tuesday, before noon."

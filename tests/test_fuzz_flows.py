@@ -204,6 +204,7 @@ async def _company(bot: LocalBot, emulator: BotAPIEmulator, db: Database) -> Wor
         assert touch is not None and touch.follow_up_at is not None, team.tom.transcript()
         world.ids["touch"] = touch.id or 0
         world.ids["acme"] = acme
+        world.ids["tom_user"] = actor_of(db, team.tom.id).user_id
         world.ids["contact"] = _first_contact(session, acme)
     world.ids["deal"] = _open_deal(world, "Lathes")
     return world
@@ -299,15 +300,21 @@ FRESH: dict[str, Fresh] = {
 }
 
 
+FILES = {
+    "products": ("prices.csv", b"SKU,Name,Unit,List price,Currency\nFZ-9,Fuzz part,pc,10.50,CNY\n"),
+    "customers": ("customers.csv", b"Name,Phone,Contact\nFuzz Trading,+86 139 0000 1111,Zhou\n"),
+}
+
+
 # -- the steps -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Step:
     """One step of a flow: who walks there, how (texts to send; ``#prefix`` presses the newest
-    button whose data starts so; ``!data`` presses this data; ``+name`` adds a customer of that
-    name behind the bot's back; ``{name}`` is a record id), and a piece of the text the step
-    shows, to be sure the walk arrived."""
+    button whose data starts so; ``!data`` presses this data; ``%name`` sends a file of FILES;
+    ``+name`` adds a customer of that name behind the bot's back; ``{name}`` is a record id), and
+    a piece of the text the step shows, to be sure the walk arrived."""
 
     name: str
     who: str
@@ -532,6 +539,8 @@ STEPS = (
     # imports and the catalogue
     step("import products file", "admin", "", "/import products"),
     step("import customers file", "admin", "", "/import customers"),
+    step("import products confirm", "admin", "", "/import products", "%products"),
+    step("import customers confirm", "admin", "", "/import customers", "%customers"),
     step("product confirm", "admin", "", "/product FZ-1, Fuzz part, pc, 10.50, CNY"),
     # admin editors
     step("pipeline rename", "admin", "", "/pipeline", "!pl:rn:lead"),
@@ -545,7 +554,7 @@ STEPS = (
         "",
         "/templates",
         "!tpl:e:birthday:en",
-        "Happy birthday, {{ name }}!",
+        "Happy birthday, {{{{ contact.name }}}}!",
     ),
     # /reassign
     step("reassign giver", "admin", "", "/reassign"),
@@ -553,6 +562,7 @@ STEPS = (
     step("reassign scope", "admin", "", "/reassign", "#ra:g:", "#ra:r:"),
     step("reassign pick", "admin", "", "/reassign", "#ra:g:", "#ra:r:", "#ra:pick"),
     step("reassign confirm", "admin", "", "/reassign", "#ra:g:", "#ra:r:", "#ra:all"),
+    step("deactivate receiver", "admin", "still owns", "!usr:off:{tom_user}:0"),
     # period picker of /funnel
     step("funnel days", "manager", "", "/funnel", "#fun:range:"),
 )
@@ -590,12 +600,17 @@ async def _walk(world: World, person: SimUser, item: Step, ids: dict[str, int | 
             await bot.settle(await person.press_data(data, message))
         elif move.startswith("+"):  # someone else adds this customer meanwhile
             add_customer(world.db, person, move[1:])
+        elif move.startswith("%"):  # a file from FILES
+            filename, content = FILES[move[1:]]
+            await bot.settle(await person.send_document(filename, content, "text/csv"))
         elif move.startswith("!"):
             await bot.settle(await person.press_data(move[1:]))
         else:
             await bot.send(person, move)
     if item.shows:
-        assert item.shows in person.last().text, person.transcript()[-3000:]
+        # Among the newest: a message the bot sent on its own may come in after the answer.
+        newest = [message.text for message in person.messages[-3:] if not message.deleted]
+        assert any(item.shows in text for text in newest), person.transcript()[-3000:]
 
 
 async def _act(world: World, person: SimUser, kind: str, value: str, before: list[str]) -> bool:

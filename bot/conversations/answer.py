@@ -35,12 +35,13 @@ async def start(update: Update, context: BotContext) -> int:
 
 async def answered(update: Update, context: BotContext) -> int | None:
     text = message_text(update).strip()
-    if not text:
-        return None
     contact_id = int(conversation_data(context, NAME)["contact_id"])
     deps = context.deps
     with deps.db.session() as session:
         person = contacts.contact_for_rep(session, context.me, contact_id)
+    if not text:  # nothing but spaces or control characters: ask again
+        await reply(update, context, "contacts/ask_answer", person=person)
+        return None
     chat = contacts.chat_of(person)
     message = deps.renderer.message(
         person.language, "contacts/answer", rep_name=context.me.full_name, text=text
