@@ -592,7 +592,12 @@ def _newest_with(person: SimUser, prefix: str) -> tuple[BotMessage, str]:
 
 async def _walk(world: World, person: SimUser, item: Step, ids: dict[str, int | str]) -> None:
     bot = world.bot
-    await bot.send(person, "/cancel")
+    # A stale button of another flow can start a second conversation beside the first, and
+    # /cancel leaves one at a time: cancel until there is nothing left.
+    for _ in range(5):
+        answer = await bot.send(person, "/cancel")
+        if any("nothing to cancel" in message.text for message in answer):
+            break
     for move in item.path:
         move = move.format(**ids)
         if move.startswith("#"):
