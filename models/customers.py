@@ -53,6 +53,8 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customer_owner_tier", "owner_id", "tier"),
         sa.Index("ix_customer_owner_lifecycle", "owner_id", "lifecycle"),
         sa.Index("ix_customer_segmented_at", "segmented_at"),
+        # Customers near a place (bot/services/nearby.py): a box on both (migration 0031).
+        sa.Index("ix_customer_latitude_longitude", "latitude", "longitude"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,6 +99,9 @@ class Customer(SQLModel, table=True):
     max_discount_pct: Decimal | None = Field(default=None, sa_type=MONEY)
     # When the customer means to buy (a ``Timeframe`` value), as the rep last judged it.
     timeframe: str | None = Field(default=None, max_length=8)
+    # Where the customer is (WGS 84 degrees), from a shared location or the first check-in.
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
