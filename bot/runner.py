@@ -88,7 +88,8 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     server: WebServer | None = None
-    port = settings.listen_port if webhook is not None else settings.metrics_port
+    serves_pages = webhook is not None or settings.public_url is not None
+    port = settings.listen_port if serves_pages else settings.metrics_port
     try:
         if port is not None:
             from bot.web import WebServer, webhook_path

@@ -61,6 +61,7 @@ EXPECTED = {
     "OUTBOX_HEARTBEAT_SECONDS": "a whole number of seconds from 1 to 600",
     "WEBHOOK_URL": "the public https URL Telegram posts updates to",
     "WEBHOOK_SECRET": "1-256 characters A-Z, a-z, 0-9, _ and -",
+    "PUBLIC_URL": "the public https address of the bot's web server, like https://bot.example.com",
     "LISTEN_HOST": "an address to listen on, like 0.0.0.0 or 127.0.0.1",
     "LISTEN_PORT": "a port number from 1 to 65535",
     "METRICS_PORT": "a port number from 1 to 65535",
@@ -135,6 +136,9 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET")
+    # Where people reach the bot's own pages (the board Mini App, calendar feeds); with it set
+    # the web server listens on LISTEN_PORT even when polling.
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")
     listen_port: int = Field(default=8080, ge=1, le=65535, alias="LISTEN_PORT")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="METRICS_PORT")
@@ -189,7 +193,7 @@ class Settings(BaseSettings):
             raise ValueError("not a bot token")
         return value
 
-    @field_validator("telegram_api_url", "telegram_file_url", "webhook_url")
+    @field_validator("telegram_api_url", "telegram_file_url", "webhook_url", "public_url")
     @classmethod
     def _url_shape(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

@@ -38,6 +38,11 @@ def stale_after(tick_seconds: int) -> float:
     return max(3.0 * tick_seconds, 60.0)
 
 
+def add_pages(server: WebServer) -> None:
+    """The pages people open from the bot (with PUBLIC_URL set): each feature adds its routes
+    to ``server.app`` here."""
+
+
 class WebServer:
     """``/healthz``, ``/metrics`` and (with ``webhook_path`` and ``webhook_secret``) the webhook.
 
@@ -63,6 +68,8 @@ class WebServer:
             if not webhook_secret:
                 raise ValueError("a webhook needs its secret token")
             self.app.router.add_post(webhook_path, self.webhook)
+        if application.deps.settings.public_url is not None:
+            add_pages(self)
         self.port = 0
         self._runner: web.AppRunner | None = None
 
