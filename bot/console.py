@@ -140,6 +140,9 @@ class Console:
             body = f"{self.text('picture')} {body}"
         elif message.kind == "location":
             body = self.text("location", message.latitude, message.longitude)
+        elif message.kind == "venue":
+            place = self.text("location", message.latitude, message.longitude)
+            body = f"{place} {message.title} · {message.address}"
         lines = [line.rstrip() for line in body.splitlines()] or [""]
         self.say(
             f"{marker} " + "\n".join(("     " + line) if line else "" for line in lines).lstrip()

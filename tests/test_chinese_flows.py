@@ -558,6 +558,7 @@ async def test_customers_records_visits_deals_and_the_day_in_chinese(
         "⚙️ 申请改条款",
         "✏️ 修改",
         "📜 修改记录",
+        "📍 设置位置",
     ]
 
     # /newcustomer, nonsense re-asked; then a duplicate offered instead.

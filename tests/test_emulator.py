@@ -411,10 +411,13 @@ async def test_user_message_kinds(emu: BotAPIEmulator, bot: Bot) -> None:
     await bob.send_contact("+123456", "Carol", "Jones")
     await bob.send_photo(b"\x89PNG\r\n\x1a\n" + b"\0" * 8 + b"\0\0\0\x10\0\0\0\x20", "pic")
     await bob.send_voice(b"OggS", duration=5)
+    await bob.send_venue(31.2, 121.4, "Acme Plant", "1 Road")
     updates = await bot.get_updates()
     messages = [u.message for u in updates]
     assert all(m is not None and m.chat.type == "private" for m in messages)
-    first, location, contact, photo, voice = (m for m in messages if m is not None)
+    first, location, contact, photo, voice, venue = (m for m in messages if m is not None)
+    assert venue.venue is not None and venue.venue.title == "Acme Plant"
+    assert venue.location is not None and venue.location.longitude == 121.4
     assert first.from_user is not None and first.from_user.language_code == "de"
     assert first.text is not None and first.entities[0].type == "bot_command"
     assert first.entities[0].length == len("/start@salesbot_test_bot")
@@ -424,7 +427,7 @@ async def test_user_message_kinds(emu: BotAPIEmulator, bot: Bot) -> None:
     assert photo.caption == "pic"
     assert voice.voice is not None and voice.voice.to_dict()["duration"] == 5
     message_ids = [m.message_id for m in messages if m is not None]
-    assert message_ids == [1, 2, 3, 4, 5]
+    assert message_ids == [1, 2, 3, 4, 5, 6]
 
 
 async def test_press_by_text_and_by_data(emu: BotAPIEmulator, bot: Bot, alice: SimUser) -> None:
@@ -488,6 +491,17 @@ async def test_bot_sends_document_and_photo(bot: Bot, alice: SimUser) -> None:
     assert alice.last().kind == "photo"
     await bot.send_location(alice.id, latitude=1.5, longitude=2.5)
     assert (alice.last().latitude, alice.last().longitude) == (1.5, 2.5)
+    await bot.send_venue(alice.id, 31.2, 121.4, title="Acme", address="1 Road")
+    venue = alice.last()
+    assert (venue.kind, venue.title, venue.address, venue.latitude) == (
+        "venue",
+        "Acme",
+        "1 Road",
+        31.2,
+    )
+    for title, address, latitude in ((" ", "1 Road", 31.2), ("Acme", " ", 31.2), ("A", "B", 91)):
+        with pytest.raises(BadRequest):
+            await bot.send_venue(alice.id, latitude, 121.4, title=title, address=address)
 
 
 async def test_bot_downloads_user_document(emu: BotAPIEmulator, bot: Bot, alice: SimUser) -> None:
@@ -720,15 +734,23 @@ async def test_flood_answers_429_with_retry_after(
 async def test_flood_covers_every_sending_method_only(
     emu: BotAPIEmulator, bot: Bot, alice: SimUser
 ) -> None:
-    assert {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"} == SENDING_METHODS
+    assert {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendLocation",
+        "sendVenue",
+    } == SENDING_METHODS
     first = await bot.send_message(alice.id, "before")
-    emu.flood(4, retry_after=2)
+    emu.flood(5, retry_after=2)
     with pytest.raises(RetryAfter):
         await bot.send_photo(alice.id, PNG)
     with pytest.raises(RetryAfter):
         await bot.send_document(alice.id, b"x", filename="a.txt")
     with pytest.raises(RetryAfter):
         await bot.send_location(alice.id, latitude=1.5, longitude=2.5)
+    with pytest.raises(RetryAfter):
+        await bot.send_venue(alice.id, 1.5, 2.5, title="Acme", address="1 Road")
     # Methods that send no new message neither get refused nor use up the order.
     assert await bot.send_chat_action(alice.id, "typing")
     await bot.edit_message_text("edited", alice.id, first.message_id)
@@ -739,13 +761,14 @@ async def test_flood_covers_every_sending_method_only(
         "sendPhoto",
         "sendDocument",
         "sendLocation",
+        "sendVenue",
         "sendMessage",
     ]
     assert [m.text for m in alice.messages] == ["edited"]
     await bot.send_location(alice.id, latitude=1.5, longitude=2.5)
     assert [m.kind for m in alice.messages] == ["text", "location"]
     assert [method for _, _, method in emu.send_log] == ["sendMessage", "sendLocation"]
-    assert emu.refused_429 == 4
+    assert emu.refused_429 == 5
 
 
 @ignore_retry_after_deprecation

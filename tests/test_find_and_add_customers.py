@@ -82,6 +82,7 @@ async def test_customer_card_shows_the_essentials(
         "⚙️ Ask for terms",
         "✏️ Edit",
         "📜 History",
+        "📍 Set location",
     ]
 
 

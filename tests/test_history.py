@@ -56,7 +56,7 @@ async def test_history_on_the_cards_with_visibility_paging_and_chinese(
     # Tom changes the phone from the card: the change is in the database under his name …
     await bot.send(team.tom, "acme")
     await bot.press(team.tom, "Acme Machinery")
-    assert team.tom.last().button_texts()[-1] == "📜 History"
+    assert team.tom.last().button_texts()[-2:] == ["📜 History", "📍 Set location"]
     clock.advance(timedelta(minutes=5))
     await bot.press(team.tom, "✏️ Edit")
     await bot.press(team.tom, "☎️ Phone")

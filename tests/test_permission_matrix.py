@@ -43,6 +43,7 @@ TABLE: dict[str, str] = {
     "/settings":            "allow allow allow allow allow allow allow",
     "/language":            "allow allow allow allow allow allow allow",
     "/help":                "allow allow allow allow allow allow allow",
+    "/near":                "allow allow allow allow deny  allow allow",
     "customer card":        "allow gone  allow gone  allow allow allow",
     "timeline":             "allow gone  allow gone  allow allow allow",
     "contacts of customer": "allow gone  allow gone  deny  allow allow",
@@ -54,6 +55,7 @@ TABLE: dict[str, str] = {
     "order card":           "allow gone  allow gone  allow allow allow",
     "pay on order":         "allow gone  allow gone  allow allow allow",
     "set terms":            "deny  deny  deny  deny  allow allow allow",
+    "set its location":     "allow gone  allow gone  deny  allow allow",
 }
 # fmt: on
 GUESTS = ("contact", "deactivated", "stranger")
@@ -76,6 +78,7 @@ def _buttons(world: World, db: Database) -> dict[str, str]:
         "order card": f"ord:open:{order}",
         "pay on order": f"pay:ord:{order}",
         "set terms": f"trm:{acme}",
+        "set its location": f"loc:set:{acme}",
     }
 
 

@@ -59,7 +59,8 @@ async def test_visit_step_by_step_with_voice_note_and_check_in(
     await bot.press(tom, "✅ Save")
     saved = tom.last()
     assert saved.text.startswith("✅ Saved: Visit · Acme Machinery")
-    assert saved.button_texts() == ["↩️ Undo", "✏️ Edit", "💼 New deal"]
+    # The first check-in at Acme, which has no place yet: keep it as Acme's place?
+    assert saved.button_texts() == ["↩️ Undo", "✏️ Edit", "💼 New deal", "📍 Keep as its place"]
     [touch] = touches(db)
     assert touch.kind == "visit" and touch.notes == "Met Li Na; demo went well, they want 20 units"
     assert touch.next_step == "send the quote"

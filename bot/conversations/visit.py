@@ -42,6 +42,7 @@ from bot.conversations.pick import (
     picked_customer,
     show_search_results,
 )
+from bot.handlers.nearby import answer_location
 from bot.handlers.replies import (
     answer_query,
     callback_parts,
@@ -56,7 +57,7 @@ from bot.handlers.replies import (
 from bot.parsing.capture import parse_capture, unclear_dates_in_step
 from bot.parsing.dates import When, parse_when
 from bot.parsing.text import received
-from bot.services import customers, quick_capture, visits
+from bot.services import customers, nearby, quick_capture, visits
 from bot.services.customers import CustomerNameInvalid, DuplicateCustomer
 from bot.services.errors import NotFound
 from bot.services.visibility import visible_customer
@@ -298,13 +299,18 @@ async def offer_visit(update: Update, context: BotContext) -> None:
     if message.caption:
         draft["notes"] = received(message.caption)
     _keep_draft(context, message.message_id, draft)
+    log_it = (label(update, context, "log_visit_with_this"), f"vis:media:{message.message_id}")
+    if message.location is not None and attachment is None:  # also: the customers near it
+        location = message.location
+        await answer_location(
+            update, context, location.latitude, location.longitude, offer_button=log_it
+        )
+        return
     await reply(
         update,
         context,
         "visits/media_offer",
-        markup=keyboard(
-            [[(label(update, context, "log_visit_with_this"), f"vis:media:{message.message_id}")]]
-        ),
+        markup=keyboard([[log_it]]),
         what=attachment["kind"] if attachment else "location",
     )
 
@@ -659,11 +665,14 @@ async def show_saved(
     with deps.db.session() as session:
         touch = visits.get_touch(session, context.me, touch_id)
         attachments = visits.attachment_count(session, touch_id)
+        keep_place = nearby.offers_place(session, touch)
     can_undo = undo and deps.now() - touch.created_at < visits.UNDO_WINDOW
     first_row = [(label(update, context, "edit"), f"vis:edit:{touch_id}")]
     if can_undo:
         first_row.insert(0, (label(update, context, "undo"), f"vis:undo:{touch_id}"))
     rows = [first_row, [(label(update, context, "new_deal"), f"dl:new:{touch.customer_id}")]]
+    if keep_place:  # the first check-in at a customer without a place
+        rows.append([(label(update, context, "keep_place"), f"loc:keep:{touch_id}")])
     await show(
         update,
         context,

@@ -69,7 +69,9 @@ TEXT_BUTTONS_UNALLOWED = "Bad Request: text buttons are unallowed in the inline 
 
 # The methods that send a new message: flood control, dropped connections and the send log
 # apply to these (and only these).
-SENDING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation"})
+SENDING_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendVenue"}
+)
 # Telegram's documented limits: about 30 messages per second overall; to one private chat it
 # asks for about one per second but tolerates short bursts, so the emulator allows 5 per second.
 MAX_SENDS_PER_SECOND = 30
@@ -205,7 +207,7 @@ class BotMessage:
     """A message the bot sent; edits change it in place and deletion sets ``deleted``."""
 
     message_id: int
-    kind: str  # "text" | "photo" | "document" | "location"
+    kind: str  # "text" | "photo" | "document" | "location" | "venue"
     text: str  # plain text after entity parsing (the caption for media)
     html: str | None = None  # the raw text as sent when parse_mode was HTML
     entities: list[dict[str, Any]] = field(default_factory=list)
@@ -216,6 +218,8 @@ class BotMessage:
     mime_type: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    title: str | None = None  # a venue's
+    address: str | None = None  # a venue's
     edits: int = 0
     deleted: bool = False
     chat_id: int = 0
@@ -417,6 +421,18 @@ class SimUser:
     async def send_location(self, latitude: float, longitude: float) -> int:
         return await self._send_message(
             {"location": {"latitude": latitude, "longitude": longitude}}
+        )
+
+    async def send_venue(
+        self, latitude: float, longitude: float, title: str, address: str = ""
+    ) -> int:
+        """A place picked on the map: Telegram sends it with its location too."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self._send_message(
+            {
+                "location": location,
+                "venue": {"location": location, "title": title, "address": address},
+            }
         )
 
     async def send_contact(
@@ -621,6 +637,7 @@ class BotAPIEmulator:
                 ("sendPhoto", self._send_photo),
                 ("sendDocument", self._send_document),
                 ("sendLocation", self._send_location),
+                ("sendVenue", self._send_venue),
                 ("sendChatAction", self._send_chat_action),
                 ("getFile", self._get_file),
                 ("setMyCommands", self._set_my_commands),
@@ -929,8 +946,14 @@ class BotAPIEmulator:
                     "file_size": len(message.document or b""),
                 }
             ]
-        elif message.kind == "location":
+        elif message.kind in ("location", "venue"):
             data["location"] = {"latitude": message.latitude, "longitude": message.longitude}
+            if message.kind == "venue":
+                data["venue"] = {
+                    "location": data["location"],
+                    "title": message.title,
+                    "address": message.address,
+                }
         if message.text:
             data[text_key] = message.text
             if message.entities:
@@ -1489,7 +1512,19 @@ class BotAPIEmulator:
         return await self._send_media(params, "document")
 
     async def _send_location(self, params: JSONDict) -> JSONDict:
+        return await self._send_place(params, "location")
+
+    async def _send_venue(self, params: JSONDict) -> JSONDict:
+        return await self._send_place(params, "venue")
+
+    async def _send_place(self, params: JSONDict, kind: str) -> JSONDict:
         user = self._chat(params)
+        title = address = None
+        if kind == "venue":  # Telegram wants both, non-empty
+            title, address = params.get("title"), params.get("address")
+            for name, value in (("title", title), ("address", address)):
+                if not isinstance(value, str) or not value.strip():
+                    raise BotAPIError(f"Bad Request: {name} is empty")
         coordinates: list[float] = []
         for name, bound in (("latitude", 90.0), ("longitude", 180.0)):
             value = params.get(name)
@@ -1501,12 +1536,14 @@ class BotAPIEmulator:
         markup, keyboard = self._parse_markup(params.get("reply_markup"))
         message = BotMessage(
             message_id=self._new_message_id(user.id),
-            kind="location",
+            kind=kind,
             text="",
             inline_keyboard=keyboard,
             reply_markup=markup,
             latitude=coordinates[0],
             longitude=coordinates[1],
+            title=title,
+            address=address,
             chat_id=user.id,
             date=_now(),
             reply_to_message_id=self._reply_to(user, params),

@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.conversations.answer import answer_conversation
 from bot.conversations.care import care_conversation
 from bot.conversations.catalog_import import import_conversation
+from bot.conversations.customer_location import customer_location_conversation
 from bot.conversations.deal import deal_conversation
 from bot.conversations.invite import invite_conversation, revoke_handler
 from bot.conversations.lost import lost_note_conversation
@@ -55,6 +56,7 @@ from bot.handlers import (
     funnel,
     gate,
     history,
+    nearby,
     orders,
     quotes,
     segments,
@@ -100,6 +102,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             pipeline_conversation(),
             templates_conversation(),
             period_range_conversation(),
+            customer_location_conversation(),
             CommandHandler("start", basics.start, filters=private),
             CommandHandler("help", basics.help_command, filters=private),
             CommandHandler("cancel", basics.cancel_outside, filters=private),
@@ -117,6 +120,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("funnel", funnel.funnel_command, filters=private),
             CommandHandler("team", team.team_command, filters=private),
             CommandHandler("segments", segments.overview, filters=private),
+            CommandHandler("near", nearby.near_command, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -155,6 +159,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(team.team_button, pattern=r"^team:v:"),
             CallbackQueryHandler(team.pick_team, pattern=r"^team:teams:"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
+            CallbackQueryHandler(nearby.keep_check_in, pattern=r"^loc:keep:\d+$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),

@@ -75,6 +75,7 @@ def card_buttons(
     rows[-1].append(history_button(update, context, "cus", customer_id))
     if approvals.may_ask_terms(context.me):
         rows.insert(-1, [(label(update, context, "ask_terms"), f"tq:{customer_id}")])
+    rows.append([(label(update, context, "set_location"), f"loc:set:{customer_id}")])
     return rows
 
 

@@ -18,6 +18,7 @@ SELLING = (
     "ticket",
     "tickets",
     "segments",
+    "near",
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
@@ -41,6 +42,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "today",
         "approvals",
         "customers",
+        "near",
         "deals",
         "segments",
         "digest",
@@ -121,6 +123,7 @@ WRITE_BUTTONS = (
     "fu:",
     "nc:",
     "ra:",
+    "loc:",
 )
 
 

@@ -4,7 +4,9 @@ past their close date, contacts' birthdays, instalments they collect that are du
 approvals waiting for them more than a day (a director, who gets no brief otherwise, gets one
 on days something waits that long), and on Mondays the deals gone stale and the customers past
 their tier's visit cadence (CADENCE_A_DAYS, …: the first few and how many; the weekly
-summary). An empty day is one line. Key ``brief:<user>:<their local date>``.
+summary), and after a day with check-ins up to three customers past their cadence near
+yesterday's route, not visited there (bot.services.nearby). An empty day is one line.
+Key ``brief:<user>:<their local date>``.
 
 A brief time inside the staff quiet hours (an admin's in /settings, else STAFF_QUIET_HOURS)
 makes it due when they end. A brief is worth reading only that morning: one not sent at its
@@ -20,13 +22,17 @@ from datetime import date, datetime, timedelta
 from bot.reminders.dispatcher import LATE_NOTE_KINDS
 from bot.reminders.scheduler import Tick
 from bot.reminders.timing import at_local, quiet_until
-from bot.services import agenda, approvals, company, deals, orders, segments
+from bot.services import agenda, approvals, company, deals, nearby, orders, segments
 from bot.services.people import Actor
 from models import Role
 
 KIND = "brief"
 BRIEFED = (Role.REP, Role.MANAGER, Role.FINANCE)
-BRIEFED_WHEN_WAITED_ON = (Role.DIRECTOR,)  # only on days an approval waits for them too long
+BRIEFED_WHEN_WAITED_ON = (Role.DIRECTOR,)
+SELLING = (
+    Role.REP,
+    Role.MANAGER,
+)  # told of customers near yesterday's route  # only on days an approval waits for them too long
 APPROVAL_LATE_AFTER = timedelta(days=1)
 LATE_WINDOW = timedelta(hours=2)  # how late a brief may still go out, marked late
 TOO_LATE = f"too late: more than {LATE_WINDOW.total_seconds() / 3600:g} h past its time"
@@ -66,12 +72,22 @@ def produce(tick: Tick) -> None:
             tick.session, payment_owner_id=user.id, due_until=today
         )
         monday = today.weekday() == 0
+        cadence_days = {tier: settings.cadence_days(tier) for tier in segments.TIERS}
+        route = (
+            nearby.near_route(
+                tick.session,
+                actor,
+                since=at_local(today - timedelta(days=1), "00:00", zone),
+                until=at_local(today, "00:00", zone),
+                now=tick.now,
+                cadence_days=cadence_days,
+            )
+            if user.role in SELLING
+            else []
+        )
         cadence = (
             segments.past_cadence(
-                tick.session,
-                user.id or 0,
-                now=tick.now,
-                cadence_days={tier: settings.cadence_days(tier) for tier in segments.TIERS},
+                tick.session, user.id or 0, now=tick.now, cadence_days=cadence_days
             )
             if monday
             else None
@@ -100,5 +116,6 @@ def produce(tick: Tick) -> None:
             stale=stale,
             waiting=waiting,
             cadence=cadence,
+            route=route,
             today=today,
         )
