@@ -107,3 +107,27 @@ def test_console_plays_quick_capture_as_typed(tmp_path: Path) -> None:
             assert attachment.kind == "voice"
     finally:
         db.dispose()
+
+
+NEAR_SCRIPT = """\
+rep1
+acme machinery
+1
+8
+next to the river
+:location 31.2304 121.4737
+/near
+:location 31.2350 121.4737
+:quit
+"""
+
+
+def test_console_sets_a_customers_place_and_lists_the_customers_near_me(tmp_path: Path) -> None:
+    out = run_console(tmp_path, NEAR_SCRIPT, DEFAULT_TIMEZONE="Asia/Shanghai")
+    assert "[8] 📍 Set location" in out
+    assert "📍 Where is Acme Machinery?\n     Send it as a location" in out
+    assert "I need a location for Acme Machinery" in out
+    assert "📍 Saved as the place of Acme Machinery." in out
+    assert "📍 Where are you?" in out and "(📍 Share my location)" in out
+    assert "1. Acme Machinery" in out and "0.5 km" in out
+    assert "[location 31.2304, 121.4737] Acme Machinery · 0.5 km from you" in out

@@ -513,6 +513,7 @@ STEPS = (
     step("add contact title", "tom", "", "!ed:add:{acme}", "Zhang San"),
     step("add contact phone", "tom", "", "!ed:add:{acme}", "Zhang San", "#ed:skip"),
     step("add contact birthday", "tom", "", "!ed:add:{acme}", "Zhang San", "#ed:skip", "#ed:skip"),
+    step("set a customer's place", "tom", "Where is", "!loc:set:{acme}"),
     # follow-ups and answers
     step("snooze when", "tom", "", "!fu:pick:{fresh}", fresh="touch"),
     step("answer a contact", "tom", "", "!rr:{fresh}", fresh="question"),
