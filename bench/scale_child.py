@@ -24,12 +24,12 @@ from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from bench.common import median
-from bench.scale_data import NOW
+from bench.scale_data import CITY, NOW
 from bot.app import build_application
 from bot.context import Deps
 from bot.db import Database
 from bot.reminders.scheduler import Tick, producers
-from bot.services import agenda, customers, digest
+from bot.services import agenda, customers, digest, nearby
 from bot.services.people import Actor
 from bot.settings import load_settings
 from models import Role, User
@@ -45,6 +45,7 @@ STEADY_AT = (NOW + timedelta(seconds=30), NOW)  # (now, covered)
 QUARTER_AT = (NOW + timedelta(minutes=15, seconds=15), NOW + timedelta(minutes=14, seconds=45))
 SLOW = 5.0  # seconds: an operation slower than this on its first run is timed SLOW_RUNS times
 SLOW_RUNS = 3
+NEAR_POINT = (CITY[0] + 0.01, CITY[1] - 0.02)
 PLANNED = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")
 
 
@@ -63,6 +64,7 @@ def first_of(session: Session, role: Role) -> Actor:
 def operations(deps: Deps, director: Actor, rep: Actor) -> dict[str, Operation]:
     settings = deps.settings
     day = NOW.astimezone(__import__("zoneinfo").ZoneInfo(director.timezone)).date()
+    cadence_days = {tier: settings.cadence_days(tier) for tier in ("A", "B", "C")}
 
     def tick_of(produce: Callable[[Tick], None]) -> Operation:
         return lambda session: produce(Tick(session=session, deps=deps, now=NOW))
@@ -92,6 +94,21 @@ def operations(deps: Deps, director: Actor, rep: Actor) -> dict[str, Operation]:
         ),
         "director's digest": lambda s: digest.team_digest(
             s, director, day=day, now=NOW, currency=settings.default_currency
+        ),
+        # A location shared in the middle of the city where the customers are.
+        "near me as rep": lambda s: nearby.near(
+            s, rep, *NEAR_POINT, now=NOW, cadence_days=cadence_days
+        ),
+        "near me as director": lambda s: nearby.near(
+            s, director, *NEAR_POINT, now=NOW, cadence_days=cadence_days
+        ),
+        "near yesterday's route as rep": lambda s: nearby.near_route(
+            s,
+            rep,
+            since=NOW - timedelta(days=1),
+            until=NOW,
+            now=NOW,
+            cadence_days=cadence_days,
         ),
     }
     for name, produce in producers():

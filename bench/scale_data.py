@@ -38,6 +38,8 @@ TEAMS = 20
 CUSTOMERS_PER_REP = 5_000
 TOUCHES_PER_CUSTOMER = 5
 HISTORY_DAYS = 730  # touches and deals spread over the two years before NOW
+CITY = (31.2304, 121.4737)  # customers' places lie around it (bot.services.nearby)
+CITY_SPAN = 0.32  # degrees of latitude either way
 
 SHANGHAI = "Asia/Shanghai"
 ZONES = (SHANGHAI, SHANGHAI, SHANGHAI, "Europe/Berlin", "Asia/Singapore")
@@ -242,6 +244,7 @@ def _fill(writer: _Writer, customers: int, rng: random.Random, started: float) -
             if forms is None:
                 forms = forms_cache[name] = name_forms(name)
             created = NOW - timedelta(days=HISTORY_DAYS + 200, seconds=rng.randrange(86400 * 300))
+            place = _place(rng)
             rows["customer"].append(
                 (
                     customer_id,
@@ -256,6 +259,7 @@ def _fill(writer: _Writer, customers: int, rng: random.Random, started: float) -
                     Decimal("0.00"),
                     created,
                     created,
+                    *place,
                 )
             )
             rows["contact"].append(_contact(rng, customer_id, created))
@@ -265,7 +269,7 @@ def _fill(writer: _Writer, customers: int, rng: random.Random, started: float) -
             )
             for at in touch_times:
                 touch_id += 1
-                rows["touch"].append(_touch(rng, touch_id, customer_id, owner, at))
+                rows["touch"].append(_touch(rng, touch_id, customer_id, owner, at, place))
             if customer_id % 2:
                 continue
             deal_id += 1
@@ -395,8 +399,23 @@ def _contact(rng: random.Random, customer_id: int, created: datetime) -> tuple[A
     )
 
 
+def _place(rng: random.Random) -> tuple[float | None, float | None]:
+    """Four in five customers have a place, spread over a city of about 70 × 70 km."""
+    if rng.random() < 0.2:
+        return None, None
+    return (
+        round(CITY[0] + rng.uniform(-CITY_SPAN, CITY_SPAN), 6),
+        round(CITY[1] + rng.uniform(-CITY_SPAN, CITY_SPAN) * 1.17, 6),
+    )
+
+
 def _touch(
-    rng: random.Random, touch_id: int, customer_id: int, author: int, at: datetime
+    rng: random.Random,
+    touch_id: int,
+    customer_id: int,
+    author: int,
+    at: datetime,
+    place: tuple[float | None, float | None],
 ) -> tuple[Any, ...]:
     follow_up = done = None
     has_time = False
@@ -415,6 +434,7 @@ def _touch(
             done = follow_up + timedelta(hours=rng.randrange(1, 48))
         step = "call back about the offer"
     kind = rng.choice(("visit", "call", "call"))
+    checked_in = place if kind == "visit" and rng.random() < 0.5 else (None, None)
     return (
         touch_id,
         customer_id,
@@ -427,6 +447,7 @@ def _touch(
         done,
         at,
         at,
+        *checked_in,
     )
 
 
@@ -578,6 +599,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "credit_limit",
         "created_at",
         "updated_at",
+        "latitude",
+        "longitude",
     ],
     "contact": [
         "id",
@@ -607,6 +630,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "follow_up_done_at",
         "created_at",
         "updated_at",
+        "latitude",
+        "longitude",
     ],
     "deal": [
         "id",

@@ -53,8 +53,10 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customer_owner_tier", "owner_id", "tier"),
         sa.Index("ix_customer_owner_lifecycle", "owner_id", "lifecycle"),
         sa.Index("ix_customer_segmented_at", "segmented_at"),
-        # Customers near a place (bot/services/nearby.py): a box on both (migration 0031).
+        # Customers near a place (bot/services/nearby.py): a box on both, everyone's or a rep's
+        # own (migration 0031).
         sa.Index("ix_customer_latitude_longitude", "latitude", "longitude"),
+        sa.Index("ix_customer_owner_latitude_longitude", "owner_id", "latitude", "longitude"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
