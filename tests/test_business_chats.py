@@ -381,6 +381,31 @@ async def test_forged_and_foreign_buttons_are_refused(
     assert _kept(db) == []
 
 
+async def test_the_best_guess_is_the_contact_whose_telegram_it_is_and_many_contacts_page(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database
+) -> None:
+    team = await _team_with_acme(bot, emulator, db)
+    tom = team.tom
+    for number in range(1, 9):
+        add_customer(db, tom, f"Customer {number:02d}", contact=f"Buyer {number:02d}")
+    with db.session() as session:
+        contact = session.exec(select(Contact).where(Contact.name == "Chen Jie")).one()
+        contact.telegram_chat_id = 7005  # Chen Jie linked her own Telegram to the bot
+    await _connected(bot, tom)
+    await _writes(bot, tom, emulator.user(7005, "CJ"), "hi, it's me")
+    ask = tom.last()
+    buttons = ask.button_texts()
+    assert buttons[0] == "⭐ Chen Jie · Brightway Logistics"
+    assert "Page 1 of 2" in ask.text and buttons[-2:] == ["Next ▶", "🚫 Not a customer"]
+    await bot.press(tom, "Next ▶", ask)
+    second = tom.message(ask.message_id)
+    assert "Page 2 of 2" in second.text and "◀ Previous" in second.button_texts()
+    assert not any(text.startswith("⭐") for text in second.button_texts())
+    shown = [*buttons, *second.button_texts()]
+    assert sum("Chen Jie" in text for text in shown) == 1  # a guess is not listed twice
+    assert "Li Na · Acme Machinery" in shown and "Buyer 08 · Customer 08" in shown
+
+
 async def test_a_connection_made_before_the_bot_listened_is_asked_of_telegram(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database
 ) -> None:
