@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
+from telegram import Bot
+from telegram.error import BadRequest
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
@@ -428,3 +430,38 @@ async def test_a_connection_made_before_the_bot_listened_is_asked_of_telegram(
         (name, {k: v for k, v in params.items() if k == "business_connection_id"})
         for name, params in emulator.requests
     ]
+
+
+async def test_the_emulator_refuses_what_telegram_refuses_in_business_chats(
+    emulator: BotAPIEmulator,
+) -> None:
+    tom = emulator.user(9101, "Tom")
+    li = emulator.user(9102, "Li")
+    with pytest.raises(RuntimeError, match="no enabled business connection"):
+        await tom.business_message(li, "nobody connected")
+    with pytest.raises(RuntimeError, match="never connected"):
+        await tom.disconnect_business()
+    emulator.can_connect_to_business = False
+    with pytest.raises(RuntimeError, match="Business Mode"):
+        await tom.connect_business()
+    emulator.can_connect_to_business = True
+    await tom.connect_business()
+    with pytest.raises(RuntimeError, match="someone else"):
+        await tom.business_message(tom, "to myself")
+    await tom.business_message(li, "hello")
+    assert not li.known  # writing to a rep makes no chat the bot may write to
+
+    bot = Bot(emulator.token, base_url=emulator.base_url)
+    async with bot:
+        connection = await bot.get_business_connection(tom.business_connection_id or "")
+        assert connection.user.id == tom.id and connection.is_enabled
+        assert connection.rights is not None and connection.rights.can_reply
+        with pytest.raises(BadRequest, match=r"(?i)business_connection_invalid"):
+            await bot.get_business_connection("made-up")
+        with pytest.raises(BadRequest, match="does not send into business chats"):
+            await bot.send_message(
+                tom.id, "on Tom's behalf", business_connection_id=tom.business_connection_id
+            )
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+            await bot.send_message(li.id, "to the customer")
+    emulator.rejections.clear()
