@@ -223,6 +223,16 @@ async def test_a_promise_with_a_date_becomes_a_follow_up_with_one_tap(
     assert touch.follow_up_has_time is True
     await _writes(bot, sara, partner, "周五发您报价", from_partner=False)
     assert sara.last().button_texts() == ["⏰ 跟进 11月27日 周五：发您报价"]
+    update_id, _ = await sara.business_message(partner, "样品照片", photo=b"\x89PNG fake")
+    await bot.settle(update_id)
+
+    await bot.send(sara, "宏达")
+    await bot.press(sara, "宏达机电")
+    await bot.press(sara, "🕘 动态")
+    timeline = sara.last().text
+    assert "· 李娜（客户）\n💬 样品照片 📎 照片" in timeline
+    assert "· Sara\n💬 周五发您报价" in timeline
+    assert "您好，报价什么时候能发？" not in timeline  # written before the chat was linked
 
 
 async def test_disconnecting_stops_keeping_at_once_and_a_stale_button_says_so(
