@@ -33,7 +33,15 @@ __all__ = ["ALLOWED_UPDATES", "BotContext", "Deps", "SalesbotApplication", "buil
 
 logger = logging.getLogger("salesbot")
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    # A rep's own customer chats through Telegram Business (bot.handlers.business).
+    Update.BUSINESS_CONNECTION,
+    Update.BUSINESS_MESSAGE,
+    Update.EDITED_BUSINESS_MESSAGE,
+    Update.DELETED_BUSINESS_MESSAGES,
+]
 
 
 class SalesbotApplication(

@@ -20,8 +20,12 @@ from telegram.ext import BaseUpdateProcessor
 MAX_CONCURRENT_UPDATES = 1024
 
 
-def _chat_of(update: object) -> int | None:
+def _chat_of(update: object) -> int | str | None:
     if isinstance(update, Update):
+        # A business account's updates (its connection and every chat's messages) in order.
+        business = _business_connection_of(update)
+        if business is not None:
+            return f"business:{business}"
         if update.effective_chat is not None:
             return update.effective_chat.id
         if update.effective_user is not None:
@@ -29,13 +33,24 @@ def _chat_of(update: object) -> int | None:
     return None  # anything else: one at a time among themselves
 
 
+def _business_connection_of(update: Update) -> str | None:
+    if update.business_connection is not None:
+        return update.business_connection.id
+    message = update.business_message or update.edited_business_message
+    if message is not None:
+        return message.business_connection_id
+    if update.deleted_business_messages is not None:
+        return update.deleted_business_messages.business_connection_id
+    return None
+
+
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within a chat; knows which updates are done."""
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, asyncio.Lock] = {}
-        self._queued: Counter[int | None] = Counter()
+        self._locks: dict[int | str | None, asyncio.Lock] = {}
+        self._queued: Counter[int | str | None] = Counter()
         self._running: set[int] = set()
         self._finished: set[int] = set()  # handled while an earlier update still runs
         self._last_seen = 0

@@ -2,6 +2,7 @@
 
 from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
+from models.business import BusinessChat, BusinessConnection, BusinessMessage, ChatLinkState
 from models.catalog import Product
 from models.company import CompanySetting
 from models.customers import Contact, ContactLink, Customer, Lifecycle
@@ -29,8 +30,12 @@ from models.templates import MessageTemplate
 
 __all__ = [
     "Attachment",
+    "BusinessChat",
+    "BusinessConnection",
+    "BusinessMessage",
     "CareCampaign",
     "ChangeEntry",
+    "ChatLinkState",
     "CompanySetting",
     "Contact",
     "ContactLink",

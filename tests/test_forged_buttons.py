@@ -57,6 +57,11 @@ BUTTONS = (
     "usr:off:{}:0",
     "inv:revoke:{}",
     "rr:{}",
+    "bz:pg:{}:0",
+    "bz:ln:{}:1",
+    "bz:ln:1:{}",
+    "bz:no:{}",
+    "bz:fu:{}",
 )
 STALE = "This button no longer works. Send /help to see what you can do."
 # Ids no row can have: beyond a signed 64-bit integer, or digits of another script.

@@ -113,7 +113,14 @@ async def test_only_updates_with_the_secret_are_handled(
     # The bot registered its webhook, with the secret and the updates it wants.
     assert emulator.webhook_url == webhook_bot.url
     assert emulator.webhook_secret == SECRET
-    assert set(emulator.allowed_updates) == {"message", "callback_query"}
+    assert set(emulator.allowed_updates) == {
+        "message",
+        "callback_query",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+    }
 
     mallory = emulator.user(ADMIN_ID, "Mallory")  # the admin's id: /start would register them
     async with aiohttp.ClientSession() as session:

@@ -15,6 +15,14 @@ After ``setWebhook`` the emulator POSTs each update to the webhook's URL (with t
 as Telegram does; an update is dropped from the queue only on a 2xx answer, and tried again
 otherwise. ``deleteWebhook`` goes back to queuing updates for ``getUpdates``. Unlike Telegram,
 the emulator accepts ``http://`` webhook URLs (the tests run on localhost).
+
+Telegram Business: :meth:`SimUser.connect_business` and :meth:`SimUser.disconnect_business` send
+``business_connection`` updates (``getBusinessConnection`` answers for them), and
+:meth:`SimUser.business_message` (with ``edit_business_message`` and
+``delete_business_messages``) the messages of the user's chat with a partner, written by either.
+As on Telegram, nothing comes from an account without an enabled connection; the chat partner
+never becomes a chat the bot may write to, and a send on a business connection is refused (the
+salesbot only reads these chats).
 """
 
 from __future__ import annotations
@@ -278,6 +286,7 @@ class SimUser:
         self.sent: list[JSONDict] = []  # Message JSON of everything this user sent
         self.known = False  # the bot may write once the user has sent any update
         self._deleted_own: set[int] = set()
+        self.business_connection_id: str | None = None  # their Telegram Business connection
 
     def __repr__(self) -> str:
         return f"SimUser(id={self.id}, first_name={self.first_name!r})"
@@ -550,6 +559,46 @@ class SimUser:
         message = self._emu._new_user_message(self, content)
         return await self._emu._push_update({"message": message})
 
+    # -- Telegram Business (this user owns the account; partners write to them) ------------------
+
+    async def connect_business(self, *, can_reply: bool = True) -> int:
+        """Connect the bot to this user's Telegram Business account (Settings → Business →
+        Chatbots): a ``business_connection`` update with ``is_enabled`` true. Telegram refuses
+        it for a bot without Business Mode (``emulator.can_connect_to_business``)."""
+        return await self._emu._business_connection(self, enabled=True, can_reply=can_reply)
+
+    async def disconnect_business(self) -> int:
+        """Remove the bot from the account: the same connection with ``is_enabled`` false."""
+        if self.business_connection_id is None:
+            raise RuntimeError(f"{self!r} never connected the bot to a business account")
+        return await self._emu._business_connection(self, enabled=False, can_reply=False)
+
+    async def business_message(
+        self,
+        partner: SimUser,
+        text: str | None = None,
+        *,
+        from_partner: bool = True,
+        photo: bytes | None = None,
+        document: tuple[str, bytes] | None = None,
+    ) -> tuple[int, int]:
+        """A message in this user's private chat with ``partner``, written by the partner (or,
+        ``from_partner=False``, by this user), as the connected bot sees it: a
+        ``business_message`` update. With ``photo`` or ``document`` (file name, content) the
+        text is the caption. Returns (update id, the message's id in that chat). Telegram
+        sends nothing without an enabled connection, so neither does the emulator."""
+        return await self._emu._business_message(
+            self, partner, text, from_partner=from_partner, photo=photo, document=document
+        )
+
+    async def edit_business_message(self, partner: SimUser, message_id: int, text: str) -> int:
+        """The author of business message ``message_id`` edits its text (or caption)."""
+        return await self._emu._edit_business_message(self, partner, message_id, text)
+
+    async def delete_business_messages(self, partner: SimUser, message_ids: list[int]) -> int:
+        """Messages of the chat with ``partner`` deleted: a ``deleted_business_messages``."""
+        return await self._emu._delete_business_messages(self, partner, message_ids)
+
 
 class BotAPIEmulator:
     """An aiohttp server speaking the Telegram Bot API for one bot, with simulated users.
@@ -603,6 +652,11 @@ class BotAPIEmulator:
         self.bot_settings: dict[tuple[str, str], str] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.listeners: list[Listener] = []
+        # Telegram Business: whether BotFather's Business Mode is on, the connections by id,
+        # and the messages of each (owner, partner) chat.
+        self.can_connect_to_business = True
+        self.business_connections: dict[str, JSONDict] = {}
+        self._business_chats: dict[tuple[int, int], list[JSONDict]] = {}
         self._users: dict[int, SimUser] = {}
         self._next_message_id: dict[int, int] = {}
         self._updates: list[JSONDict] = []
@@ -652,6 +706,7 @@ class BotAPIEmulator:
                 ("getMyShortDescription", self._setting_getter("short_description")),
                 ("getMyName", self._setting_getter("name")),
                 ("getChat", self._get_chat),
+                ("getBusinessConnection", self._get_business_connection),
             )
         }
 
@@ -897,6 +952,122 @@ class BotAPIEmulator:
                     "chat_instance": f"emu-{user.id}",
                     "data": data,
                     "message": self._message_json(user, message),
+                }
+            }
+        )
+
+    # -- Telegram Business ----------------------------------------------------------------------
+
+    async def _business_connection(self, owner: SimUser, *, enabled: bool, can_reply: bool) -> int:
+        if enabled and not self.can_connect_to_business:
+            raise RuntimeError("Telegram offers only bots with Business Mode on as chatbots")
+        connection_id = owner.business_connection_id or f"emu-business-{owner.id}"
+        owner.business_connection_id = connection_id
+        connection: JSONDict = {
+            "id": connection_id,
+            "user": owner.to_json(),
+            "user_chat_id": owner.id,
+            "date": int(self.message_clock()),
+            "rights": {"can_reply": can_reply, "can_read_messages": True} if enabled else {},
+            "is_enabled": enabled,
+        }
+        self.business_connections[connection_id] = connection
+        return await self._push_update({"business_connection": connection})
+
+    def _enabled_connection(self, owner: SimUser) -> str:
+        connection_id = owner.business_connection_id
+        connection = self.business_connections.get(connection_id or "")
+        if connection_id is None or connection is None or not connection["is_enabled"]:
+            raise RuntimeError(
+                f"{owner!r} has no enabled business connection: Telegram sends the bot nothing"
+            )
+        return connection_id
+
+    async def _business_message(
+        self,
+        owner: SimUser,
+        partner: SimUser,
+        text: str | None,
+        *,
+        from_partner: bool,
+        photo: bytes | None,
+        document: tuple[str, bytes] | None,
+    ) -> tuple[int, int]:
+        connection_id = self._enabled_connection(owner)
+        if partner.id == owner.id:
+            raise RuntimeError("a business chat is between the account's owner and someone else")
+        chat = self._business_chats.setdefault((owner.id, partner.id), [])
+        content: JSONDict = {}
+        if photo is not None:
+            stored = self.store_file(photo, mime_type="image/jpeg", folder="photos")
+            width, height = _image_size(photo)
+            content["photo"] = [
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": width,
+                    "height": height,
+                    "file_size": len(photo),
+                }
+            ]
+        elif document is not None:
+            filename, data = document
+            stored = self.store_file(data, filename=filename)
+            content["document"] = {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_name": filename,
+                "mime_type": stored.mime_type,
+                "file_size": len(data),
+            }
+        elif not text:
+            raise BotAPIError("Bad Request: message text is empty")
+        if text:
+            content["caption" if content else "text"] = text
+        author = partner if from_partner else owner
+        message: JSONDict = {
+            "message_id": len(chat) + 1,
+            "from": author.to_json(),
+            "chat": partner.chat_json(),  # the chat as the account's owner sees it
+            "date": int(self.message_clock()),
+            "business_connection_id": connection_id,
+            **content,
+        }
+        chat.append(message)
+        update_id = await self._push_update({"business_message": message})
+        return update_id, int(message["message_id"])
+
+    def _business_chat_message(self, owner: SimUser, partner: SimUser, message_id: int) -> JSONDict:
+        for message in self._business_chats.get((owner.id, partner.id), []):
+            if message["message_id"] == message_id:
+                return message
+        raise RuntimeError(f"no business message {message_id} between {owner!r} and {partner!r}")
+
+    async def _edit_business_message(
+        self, owner: SimUser, partner: SimUser, message_id: int, text: str
+    ) -> int:
+        connection_id = self._enabled_connection(owner)
+        message = self._business_chat_message(owner, partner, message_id)
+        key = "text" if "text" in message else "caption"
+        if message.get(key) == text:
+            raise BotAPIError(NOT_MODIFIED)
+        message[key] = text
+        message["edit_date"] = int(self.message_clock())
+        message["business_connection_id"] = connection_id
+        return await self._push_update({"edited_business_message": dict(message)})
+
+    async def _delete_business_messages(
+        self, owner: SimUser, partner: SimUser, message_ids: list[int]
+    ) -> int:
+        connection_id = self._enabled_connection(owner)
+        for message_id in message_ids:
+            self._business_chat_message(owner, partner, message_id)
+        return await self._push_update(
+            {
+                "deleted_business_messages": {
+                    "business_connection_id": connection_id,
+                    "chat": partner.chat_json(),
+                    "message_ids": list(message_ids),
                 }
             }
         )
@@ -1337,7 +1508,7 @@ class BotAPIEmulator:
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
-            "can_connect_to_business": False,
+            "can_connect_to_business": self.can_connect_to_business,
             "has_main_web_app": False,
         }
 
@@ -1457,7 +1628,17 @@ class BotAPIEmulator:
 
     # -- methods: messages -------------------------------------------------------------------
 
+    def _refuse_business_send(self, params: JSONDict) -> None:
+        """Sending on a rep's behalf into their business chats is not emulated: the salesbot
+        only reads them, so any such send is a bug (python-telegram-bot's ``reply_*`` on a
+        business message would do it) and is refused."""
+        if params.get("business_connection_id"):
+            raise BotAPIError(
+                "Bad Request: the emulator does not send into business chats (the bot only reads)"
+            )
+
     async def _send_message(self, params: JSONDict) -> JSONDict:
+        self._refuse_business_send(params)
         user = self._chat(params)
         text, entities, html = self._message_text(params)
         markup, keyboard = self._parse_markup(params.get("reply_markup"))
@@ -1476,6 +1657,7 @@ class BotAPIEmulator:
         return await self._deliver(user, message, params)
 
     async def _send_media(self, params: JSONDict, kind: str) -> JSONDict:
+        self._refuse_business_send(params)
         user = self._chat(params)
         caption, entities, html = self._caption(params)
         markup, keyboard = self._parse_markup(params.get("reply_markup"))
@@ -1771,6 +1953,13 @@ class BotAPIEmulator:
             return {name: value or ""}
 
         return getter
+
+    async def _get_business_connection(self, params: JSONDict) -> JSONDict:
+        connection_id = params.get("business_connection_id")
+        connection = self.business_connections.get(str(connection_id or ""))
+        if connection is None:
+            raise BotAPIError("Bad Request: BUSINESS_CONNECTION_INVALID")
+        return dict(connection)
 
     async def _get_chat(self, params: JSONDict) -> JSONDict:
         user = self._chat(params, sending=False)

@@ -11,6 +11,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    BusinessConnectionHandler,
+    BusinessMessagesDeletedHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -51,6 +53,7 @@ from bot.conversations.visit import media_offer_handler, undo_handler, visit_con
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import (
     basics,
+    business,
     customers,
     deals,
     funnel,
@@ -75,6 +78,16 @@ private = filters.ChatType.PRIVATE
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # A rep's own customer chats (Telegram Business) come before the gate: their chat is the
+    # rep's chat with a customer, which nothing may answer into (bot.handlers.business).
+    app.add_handlers(
+        [
+            BusinessConnectionHandler(business.connection_changed),
+            MessageHandler(filters.UpdateType.BUSINESS_MESSAGES, business.chat_message),
+            BusinessMessagesDeletedHandler(business.messages_deleted),
+        ],
+        group=-2,
+    )
     app.add_handler(TypeHandler(Update, gate.identify), group=-1)
     app.add_handlers(
         [
@@ -149,6 +162,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(snooze_now, pattern=r"^fu:snz:\d+:[hd]$"),
             CallbackQueryHandler(segments.overview, pattern=r"^seg:home$"),
             CallbackQueryHandler(segments.list_segment, pattern=r"^seg:[ts]:\w+:\d+$"),
+            CallbackQueryHandler(business.choices_page, pattern=r"^bz:pg:\d+:\d+$"),
+            CallbackQueryHandler(business.link_chat, pattern=r"^bz:ln:\d+:\d+$"),
+            CallbackQueryHandler(business.not_customer, pattern=r"^bz:no:\d+$"),
+            CallbackQueryHandler(business.follow_up, pattern=r"^bz:fu:\d+$"),
             CallbackQueryHandler(choose_language, pattern=r"^set:lang$"),
             CallbackQueryHandler(show_company, pattern=r"^set:company$"),
             CallbackQueryHandler(export_chosen, pattern=r"^exp:\w+$"),

@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import BotContext
 from bot.handlers import contacts as contact_handlers
 from bot.handlers.basics import on_error
+from bot.handlers.business import is_business_update
 from bot.handlers.menu import publish_menu
 from bot.handlers.replies import alert, profile_of, reply
 from bot.services import contacts, history, people
@@ -55,6 +56,8 @@ async def identify(update: Update, context: BotContext) -> None:
 
 
 async def _identify(update: Update, context: BotContext) -> None:
+    if is_business_update(update):
+        raise ApplicationHandlerStop  # bot.handlers.business took it (group -2), or nobody may
     profile = profile_of(update)
     if profile is None or update.effective_chat is None or update.effective_chat.type != "private":
         raise ApplicationHandlerStop

@@ -104,6 +104,16 @@ def may_change_records(role: Role) -> bool:
     return role not in READ_ONLY_ROLES
 
 
+# Who may connect the bot to their Telegram Business account, so that their own chats with
+# customers are kept on the timeline (bot.services.business_chats): those who sell.
+BUSINESS_CHAT_ROLES = frozenset({Role.REP, Role.MANAGER})
+
+
+def may_keep_business_chats(role: Role) -> bool:
+    """Whether a person with ``role`` may connect their Telegram Business account."""
+    return role in BUSINESS_CHAT_ROLES
+
+
 # Buttons that start changing a record (a touch, a deal, a quote, an edit, a contact's link, a
 # terms request, an order, a ticket's move): a read-only role is refused before any question.
 WRITE_BUTTONS = (
@@ -124,6 +134,7 @@ WRITE_BUTTONS = (
     "nc:",
     "ra:",
     "loc:",
+    "bz:",
 )
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from bot.services.approvals import RequestView, requests_on_timeline
+from bot.services.business_chats import kept_messages
 from bot.services.care import birthday_on
 from bot.services.orders import visible_orders
 from bot.services.people import Actor
@@ -193,6 +194,8 @@ class TimelineEntry:
     old_amount: Decimal | None = None  # a deal's value before it changed (deal_value)
     old_currency: str | None = None
     terms: RequestView | None = None  # a terms request: asked, or a step's decision
+    file_kind: str | None = None  # a kept chat message's file (photo, document, voice…)
+    edited: bool = False  # a kept chat message edited after it was sent
 
 
 @dataclass(frozen=True)
@@ -433,6 +436,18 @@ def timeline(session: Session, actor: Actor, customer_id: int, page: int) -> Tim
             TimelineEntry(at=at, kind=kind, author_name=author, terms=request)
             for kind, at, author in steps
         ]
+    entries += [
+        TimelineEntry(
+            at=kept.at,
+            kind="chat_message",
+            author_name=kept.author_name,
+            by_customer=kept.from_contact,
+            notes=kept.text,
+            file_kind=kept.file_kind,
+            edited=kept.edited,
+        )
+        for kept in kept_messages(session, customer_id, wanted)
+    ]
     # Newest first; for one instant, later steps of the same story first.
     entries.sort(key=lambda entry: (entry.at, STORY_ORDER.get(entry.kind, 1)), reverse=True)
     start = page * TIMELINE_PAGE_SIZE
