@@ -2,6 +2,7 @@
 
 from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
+from models.calendar import CalendarFeed
 from models.catalog import Product
 from models.company import CompanySetting
 from models.customers import Contact, ContactLink, Customer, Lifecycle
@@ -29,6 +30,7 @@ from models.templates import MessageTemplate
 
 __all__ = [
     "Attachment",
+    "CalendarFeed",
     "CareCampaign",
     "ChangeEntry",
     "CompanySetting",

@@ -50,6 +50,7 @@ from bot.conversations.visit import media_offer_handler, undo_handler, visit_con
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import (
     basics,
+    calendar,
     customers,
     deals,
     funnel,
@@ -117,6 +118,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("funnel", funnel.funnel_command, filters=private),
             CommandHandler("team", team.team_command, filters=private),
             CommandHandler("segments", segments.overview, filters=private),
+            CommandHandler("calendar", calendar.calendar_link, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -155,6 +157,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(team.team_button, pattern=r"^team:v:"),
             CallbackQueryHandler(team.pick_team, pattern=r"^team:teams:"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
+            CallbackQueryHandler(calendar.reset_link, pattern=r"^cal:reset$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),

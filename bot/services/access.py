@@ -21,9 +21,19 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "funnel", "export", "settings", "language", "help", "cancel"),
+    Role.REP: (
+        *SELLING,
+        "calendar",
+        "funnel",
+        "export",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.MANAGER: (
         *SELLING,
+        "calendar",
         "approvals",
         "digest",
         "funnel",
@@ -39,6 +49,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
     Role.DIRECTOR: (
         "today",
+        "calendar",
         "approvals",
         "customers",
         "deals",
@@ -61,6 +72,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "tickets",
         "segments",
         "pay",
+        "calendar",
         "funnel",
         "team",
         "export",
