@@ -165,6 +165,8 @@ async def test_a_reps_feed_has_follow_ups_deliveries_and_instalments_linking_bac
     order_card = texts(await bot.send(team.tom, f"/start ord_{order_id}"))
     assert _order_number(db, order_id) in order_card
     assert texts(await bot.send(team.sara, f"/start cus_{acme}")) == "Not found."
+    for forged in ("cus_99999999999999999999999", "ord_0", f"ord_{order_id + 1}"):
+        assert texts(await bot.send(team.tom, f"/start {forged}")) == "Not found.", forged
 
     # A moved follow-up keeps its event (the same UID) at its new time; a done one is gone.
     uids = {summary: str(event["uid"]) for summary, event in found.items()}

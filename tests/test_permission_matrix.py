@@ -43,6 +43,8 @@ TABLE: dict[str, str] = {
     "/settings":            "allow allow allow allow allow allow allow",
     "/language":            "allow allow allow allow allow allow allow",
     "/help":                "allow allow allow allow allow allow allow",
+    "/calendar":            "allow allow allow allow allow allow allow",
+    "reset calendar link":  "allow allow allow allow allow allow allow",
     "customer card":        "allow gone  allow gone  allow allow allow",
     "timeline":             "allow gone  allow gone  allow allow allow",
     "contacts of customer": "allow gone  allow gone  deny  allow allow",
@@ -76,6 +78,7 @@ def _buttons(world: World, db: Database) -> dict[str, str]:
         "order card": f"ord:open:{order}",
         "pay on order": f"pay:ord:{order}",
         "set terms": f"trm:{acme}",
+        "reset calendar link": "cal:reset",
     }
 
 

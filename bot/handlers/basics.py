@@ -14,7 +14,15 @@ from bot.context import BotContext
 from bot.handlers.customers import send_card
 from bot.handlers.menu import publish_menu
 from bot.handlers.orders import send_order_card
-from bot.handlers.replies import alert, answer_query, label, language_of_chat, profile_of, reply
+from bot.handlers.replies import (
+    alert,
+    answer_query,
+    int_part,
+    label,
+    language_of_chat,
+    profile_of,
+    reply,
+)
 from bot.reminders import notices
 from bot.services import people
 from bot.services.access import commands_for
@@ -24,7 +32,7 @@ from models import Team
 logger = logging.getLogger(__name__)
 # ``/start cus_12`` or ``/start ord_7``: a link back to a record (the calendar feed's events),
 # opened for a registered person who may see it.
-RECORD_LINK = re.compile(r"^(cus|ord)_(\d{1,18})$")
+RECORD_LINK = re.compile(r"^(cus|ord)_(\d+)$")
 
 
 def _command_lines(update: Update, context: BotContext) -> list[tuple[str, str]]:
@@ -61,7 +69,9 @@ async def start(update: Update, context: BotContext) -> None:
         return
     record = RECORD_LINK.match(code)
     if record is not None and context.actor is not None:
-        kind, record_id = record.group(1), int(record.group(2))
+        kind, record_id = record.group(1), int_part([record.group(2)], 0)
+        if record_id is None:  # more than any row id: like a record that does not exist
+            raise NotFound()
         if kind == "cus":
             await send_card(update, context, record_id, edit=False)
         else:
