@@ -19,13 +19,15 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import col, select
 
+from bot.app import build_application
+from bot.context import Deps
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.local import LocalBot
-from bot.services import orders, visits
+from bot.services import calendar_feed, orders, visits
 from bot.settings import Settings
 from bot.web import WebServer
-from models import CalendarFeed, SalesOrder, Touch, User
+from models import CalendarFeed, Role, SalesOrder, Touch, User
 from tests.conftest import FakeClock, settings_for
 from tests.flows import actor_of, add_customer, make_order, sales_team, set_zone, texts
 
@@ -327,3 +329,46 @@ async def test_without_public_url_the_answer_says_what_is_missing(
     assert "PUBLIC_URL" in answer
     with db.session() as session:
         assert session.exec(select(CalendarFeed)).all() == []
+
+
+async def test_a_standby_serves_feeds_too(
+    deps: Deps, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    """A standby process serves the pages without running the bot: the feed's links back learn
+    the bot's username from the Bot API itself."""
+    app = build_application(
+        deps,
+        token=emulator.token,
+        base_url=emulator.base_url,
+        base_file_url=emulator.base_file_url,
+    )
+    server = WebServer(app, role=lambda: "standby")
+    await server.start("127.0.0.1", 0)
+    try:
+        tom = emulator.user(5202, "Tom")
+        with db.session() as session:
+            session.add(
+                User(telegram_id=tom.id, full_name="Tom", timezone="Asia/Shanghai", role=Role.REP)
+            )
+        acme = add_customer(db, tom, "Acme Machinery")
+        with db.session() as session:
+            session.add(
+                Touch(
+                    customer_id=acme,
+                    author_id=actor_of(db, tom.id).user_id,
+                    kind="call",
+                    next_step="quote",
+                    follow_up_at=clock() + timedelta(days=1),
+                    follow_up_has_time=True,
+                )
+            )
+            token = calendar_feed.issue_token(session, actor_of(db, tom.id).user_id, clock())
+        calendar = await FeedServer(server).calendar(calendar_feed.feed_url(PUBLIC, token))
+        [event] = calendar.walk("VEVENT")
+        assert str(event["url"]) == f"https://t.me/{emulator.bot_username}?start=cus_{acme}"
+        assert event.decoded("dtstart") == datetime(
+            2026, 11, 26, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai")
+        )
+    finally:
+        await server.stop()
+        await app.bot.shutdown()
