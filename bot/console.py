@@ -316,10 +316,13 @@ def _target(day: str, moment: str) -> tuple[int, time] | None:
 async def fetch_page(url: str) -> tuple[int, str]:
     """GET ``url`` as a calendar app would: its status and its text (or the error)."""
     try:
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(url) as response,
+        ):
             return response.status, await response.text(errors="replace")
-    except (aiohttp.ClientError, ValueError) as error:
-        return 0, str(error)
+    except (aiohttp.ClientError, ValueError, TimeoutError) as error:
+        return 0, str(error) or type(error).__name__
 
 
 def free_port(host: str = LOCAL_HOST) -> int:
