@@ -2,8 +2,8 @@
 their private ``/calendar/<token>.ics`` URL, never the token itself; one row per person, its
 hash replaced when they reset the link.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-11-29 01:40:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import models
 
-revision: str = "0032"
-down_revision: str | None = "0031"
+revision: str = "0033"
+down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
