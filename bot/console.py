@@ -4,6 +4,9 @@ The same Application runs against the in-process Bot API emulator on a seeded de
 You type as a chosen demo person; the bot's messages are printed with their buttons numbered:
 type the number to press one. Lines starting with ``:`` are console commands (``:help``).
 
+The bot's own web pages (the calendar feeds of ``/calendar``) are served on a free local port,
+with PUBLIC_URL set to it, so a link the bot gives can be fetched: ``:fetch`` prints it.
+
 What the console prints itself comes from the macros of ``console.txt`` in its language:
 ``--lang en|zh`` if given, else the language of the demo person being played (before one is
 picked, the demo company's). ``--lang zh`` on a new demo database seeds the Chinese company.
@@ -14,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import re
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
+
+import aiohttp
 
 from bot.context import Deps
 from bot.db import Database
@@ -34,11 +40,16 @@ from bot.demo import (
 from bot.emulator import BotAPIEmulator, BotMessage, SimUser
 from bot.local import LocalBot
 from bot.settings import Settings
+from bot.web import WebServer
 from models import utcnow
 
 CONSOLE_LANGUAGES = ("en", "zh")
 # A Chinese demo company's defaults, unless the environment (or .env) sets them.
 CHINESE_DEFAULTS = {"default_timezone": "Asia/Shanghai", "default_currency": "CNY"}
+LOCAL_HOST = "127.0.0.1"
+# A link to the console's own web server in a bot message (``:fetch`` without a URL).
+LOCAL_LINK = re.compile(r"http://127\.0\.0\.1:\d+/\S+")
+FETCH_LIMIT = 20_000  # characters of a fetched page printed
 
 
 class ShiftedClock:
@@ -188,6 +199,14 @@ class Console:
         assert self.user is not None
         return self.user
 
+    def _last_local_link(self) -> str | None:
+        """The last link to the console's own web server the bot sent the person."""
+        for message in reversed(self._user().messages):
+            found = LOCAL_LINK.findall(message.text)
+            if found and not message.deleted:
+                return str(found[-1])
+        return None
+
     async def handle(self, line: str) -> bool:
         """Act on one typed line; False means leave."""
         line = line.rstrip("\n")
@@ -265,6 +284,14 @@ class Console:
             await self._time_passes()
         elif command == "now":
             self.tell("clock", self._local_now())
+        elif command == "fetch" and len(words) <= 2:
+            url = words[1] if len(words) == 2 else self._last_local_link()
+            if url is None:
+                self.tell("fetch_nothing")
+                return True
+            status, body = await fetch_page(url)
+            self.tell("fetched", url, status)
+            self.say(body[:FETCH_LIMIT].replace("\r\n", "\n").rstrip())
         elif command == "file" and len(words) >= 2:
             name = " ".join(words[1:])
             content = await asyncio.to_thread(_read_file, name)
@@ -287,6 +314,25 @@ def _target(day: str, moment: str) -> tuple[int, time] | None:
     if day_match is None or time_match is None:
         return None
     return int(day_match.group(1)), time(int(time_match.group(1)), int(time_match.group(2)))
+
+
+async def fetch_page(url: str) -> tuple[int, str]:
+    """GET ``url`` as a calendar app would: its status and its text (or the error)."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(url) as response,
+        ):
+            return response.status, await response.text(errors="replace")
+    except (aiohttp.ClientError, ValueError, TimeoutError) as error:
+        return 0, str(error) or type(error).__name__
+
+
+def free_port(host: str = LOCAL_HOST) -> int:
+    """A port nobody listens on now, for the console's web server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _read_file(name: str) -> bytes | None:
@@ -316,12 +362,17 @@ def find_person(key: str, company: DemoCompany = DEMO_EN) -> DemoPerson | None:
     return None
 
 
-def demo_settings(settings: Settings, company: DemoCompany) -> Settings:
+def demo_settings(
+    settings: Settings, company: DemoCompany, *, pages_port: int | None = None
+) -> Settings:
     """The settings the console runs the demo company with: its admin is an admin; a Chinese
-    company is in Shanghai and bills in CNY unless the environment says otherwise."""
+    company is in Shanghai and bills in CNY unless the environment says otherwise; PUBLIC_URL
+    is the console's own web server on ``pages_port`` (given)."""
     update: dict[str, object] = {
         "admin_telegram_ids": settings.admin_telegram_ids | {company.admin.telegram_id}
     }
+    if pages_port is not None:  # the bot's pages on the console's own web server
+        update["public_url"] = f"http://{LOCAL_HOST}:{pages_port}"
     if company.language == "zh":
         for name, value in CHINESE_DEFAULTS.items():
             if name not in settings.model_fields_set:
@@ -351,7 +402,8 @@ async def run_console(
     db.upgrade()
     with db.session() as session:
         company = demo_company_in(session) or DEMO_COMPANIES.get(language or "en", DEMO_EN)
-    settings = demo_settings(settings, company)
+    pages_port = free_port()
+    settings = demo_settings(settings, company, pages_port=pages_port)
     clock = ShiftedClock()
     deps = Deps(settings=settings, db=db, clock=clock)
     with db.session() as session:
@@ -368,9 +420,12 @@ async def run_console(
     )
     for demo_person in company.people:
         demo_chat(bot, demo_person)
-    await bot.start()
+    app = await bot.start()
+    pages = WebServer(app)
     try:
+        await pages.start(LOCAL_HOST, pages_port)
         console.tell("banner", database_path, seeded, bot.emulator.bot_username)
+        console.tell("pages_at", settings.public_url)
         person = console.find_person(person_key) if person_key else None
         while person is None:
             console.say(console.pick_prompt())
@@ -394,6 +449,7 @@ async def run_console(
         console.tell("bye")
         return 0
     finally:
+        await pages.stop()
         await bot.stop()
         await bot.emulator.stop()
         db.dispose()

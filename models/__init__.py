@@ -3,6 +3,7 @@
 from models.approvals import TermsRequest, TermsRequestState
 from models.base import UTCDateTime, utcnow
 from models.business import BusinessChat, BusinessConnection, BusinessMessage, ChatLinkState
+from models.calendar import CalendarFeed
 from models.catalog import Product
 from models.company import CompanySetting
 from models.customers import Contact, ContactLink, Customer, Lifecycle
@@ -33,6 +34,7 @@ __all__ = [
     "BusinessChat",
     "BusinessConnection",
     "BusinessMessage",
+    "CalendarFeed",
     "CareCampaign",
     "ChangeEntry",
     "ChatLinkState",

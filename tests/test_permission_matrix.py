@@ -44,6 +44,8 @@ TABLE: dict[str, str] = {
     "/language":            "allow allow allow allow allow allow allow",
     "/help":                "allow allow allow allow allow allow allow",
     "/near":                "allow allow allow allow deny  allow allow",
+    "/calendar":            "allow allow allow allow allow allow allow",
+    "reset calendar link":  "allow allow allow allow allow allow allow",
     "customer card":        "allow gone  allow gone  allow allow allow",
     "timeline":             "allow gone  allow gone  allow allow allow",
     "contacts of customer": "allow gone  allow gone  deny  allow allow",
@@ -79,6 +81,7 @@ def _buttons(world: World, db: Database) -> dict[str, str]:
         "pay on order": f"pay:ord:{order}",
         "set terms": f"trm:{acme}",
         "set its location": f"loc:set:{acme}",
+        "reset calendar link": "cal:reset",
     }
 
 

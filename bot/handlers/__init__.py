@@ -54,6 +54,7 @@ from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import (
     basics,
     business,
+    calendar,
     customers,
     deals,
     funnel,
@@ -134,6 +135,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("team", team.team_command, filters=private),
             CommandHandler("segments", segments.overview, filters=private),
             CommandHandler("near", nearby.near_command, filters=private),
+            CommandHandler("calendar", calendar.calendar_link, filters=private),
             revoke_handler(),
             undo_handler(),
             CallbackQueryHandler(users.list_users, pattern=r"^usr:page:\d+$"),
@@ -177,6 +179,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(team.pick_team, pattern=r"^team:teams:"),
             CallbackQueryHandler(language_chosen, pattern=r"^set:lang:\w+$"),
             CallbackQueryHandler(nearby.keep_check_in, pattern=r"^loc:keep:\d+$"),
+            CallbackQueryHandler(calendar.reset_link, pattern=r"^cal:reset$"),
             media_offer_handler(),
             MessageHandler(filters.COMMAND, basics.unknown_command),
             MessageHandler(filters.TEXT, customers.search_typed),

@@ -1,16 +1,28 @@
-"""/start (with or without an invite code), /help, /cancel outside a conversation, and the
-answers to anything no other handler took: unknown commands, stray text, stale buttons, errors."""
+"""/start (with or without an invite code, or a link to a record), /help, /cancel outside a
+conversation, and the answers to anything no other handler took: unknown commands, stray text,
+stale buttons, errors."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 
 from bot import failures
 from bot.context import BotContext
+from bot.handlers.customers import send_card
 from bot.handlers.menu import publish_menu
-from bot.handlers.replies import alert, answer_query, label, language_of_chat, profile_of, reply
+from bot.handlers.orders import send_order_card
+from bot.handlers.replies import (
+    alert,
+    answer_query,
+    int_part,
+    label,
+    language_of_chat,
+    profile_of,
+    reply,
+)
 from bot.reminders import notices
 from bot.services import people
 from bot.services.access import commands_for
@@ -18,6 +30,9 @@ from bot.services.errors import NotAllowed, NotFound, ServiceError
 from models import Team
 
 logger = logging.getLogger(__name__)
+# ``/start cus_12`` or ``/start ord_7``: a link back to a record (the calendar feed's events),
+# opened for a registered person who may see it.
+RECORD_LINK = re.compile(r"^(cus|ord)_(\d+)$")
 
 
 def _command_lines(update: Update, context: BotContext) -> list[tuple[str, str]]:
@@ -51,6 +66,16 @@ async def start(update: Update, context: BotContext) -> None:
     code = context.args[0] if context.args else None
     if code is None:
         await _welcome(update, context)
+        return
+    record = RECORD_LINK.match(code)
+    if record is not None and context.actor is not None:
+        kind, record_id = record.group(1), int_part([record.group(2)], 0)
+        if record_id is None:  # more than any row id: like a record that does not exist
+            raise NotFound()
+        if kind == "cus":
+            await send_card(update, context, record_id, edit=False)
+        else:
+            await send_order_card(update, context, record_id, edit=False)
         return
     profile = profile_of(update)
     assert profile is not None

@@ -22,9 +22,19 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "funnel", "export", "settings", "language", "help", "cancel"),
+    Role.REP: (
+        *SELLING,
+        "calendar",
+        "funnel",
+        "export",
+        "settings",
+        "language",
+        "help",
+        "cancel",
+    ),
     Role.MANAGER: (
         *SELLING,
+        "calendar",
         "approvals",
         "digest",
         "funnel",
@@ -40,6 +50,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
     Role.DIRECTOR: (
         "today",
+        "calendar",
         "approvals",
         "customers",
         "near",
@@ -63,6 +74,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "tickets",
         "segments",
         "pay",
+        "calendar",
         "funnel",
         "team",
         "export",
