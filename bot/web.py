@@ -23,6 +23,7 @@ from sqlmodel import select
 from telegram import Update
 
 from bot.app import SalesbotApplication
+from bot.board_web import add_board_pages
 from bot.metrics import OUTBOX_ROWS
 from bot.reminders.instance import default_instance_id
 from models import OutboxMessage, OutboxState
@@ -41,6 +42,7 @@ def stale_after(tick_seconds: int) -> float:
 def add_pages(server: WebServer) -> None:
     """The pages people open from the bot (with PUBLIC_URL set): each feature adds its routes
     to ``server.app`` here."""
+    add_board_pages(server.app, server.application)
 
 
 class WebServer:

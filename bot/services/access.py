@@ -21,9 +21,10 @@ SELLING = (
 )
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.REP: (*SELLING, "funnel", "export", "settings", "language", "help", "cancel"),
+    Role.REP: (*SELLING, "board", "funnel", "export", "settings", "language", "help", "cancel"),
     Role.MANAGER: (
         *SELLING,
+        "board",
         "approvals",
         "digest",
         "funnel",
@@ -42,6 +43,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "approvals",
         "customers",
         "deals",
+        "board",
         "segments",
         "digest",
         "reassign",
@@ -58,6 +60,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "approvals",
         "customers",
         "deals",
+        "board",
         "tickets",
         "segments",
         "pay",
@@ -90,6 +93,15 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "cancel",
     ),
 }
+
+
+# Roles whose chat menu button opens the pipeline board (with PUBLIC_URL set).
+BOARD_MENU_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR})
+
+
+def may_open_board(role: Role) -> bool:
+    """Whether ``role`` may open the pipeline board (/board, the Mini App): whoever sees deals."""
+    return "board" in COMMANDS_BY_ROLE[role]
 
 
 # Roles that see records without changing them (a button or forged press gets "not allowed").
