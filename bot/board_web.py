@@ -163,19 +163,33 @@ class BoardPages:
                 payload["stage"],
                 _text(payload.get("reason")),
                 _text(payload.get("note")),
+                _text(payload.get("seen")),
             )
         except ServiceError as error:
             return _refusal(error)
         return web.json_response({"deal_id": view.deal_id, "stage": view.stage_key})
 
     def _move(
-        self, actor: Actor, deal_id: int, stage: str, reason: str | None, note: str | None
+        self,
+        actor: Actor,
+        deal_id: int,
+        stage: str,
+        reason: str | None,
+        note: str | None,
+        seen: str | None,
     ) -> deals.DealView:
         deps = self.application.deps
         with deps.db.session() as session:
             history.acting(session, actor.user_id)
             return board.move(
-                session, actor, deal_id, stage, reason=reason, note=note, now=deps.now()
+                session,
+                actor,
+                deal_id,
+                stage,
+                reason=reason,
+                note=note,
+                seen=seen,
+                now=deps.now(),
             )
 
 
@@ -232,6 +246,7 @@ class BoardJson:
             if card.lost_reason
             else None,
             "lost_note": card.lost_note,
+            "seen": card.seen,
         }
 
     def board(self, found: board.Board) -> dict[str, Any]:

@@ -375,6 +375,15 @@ async def test_moves_go_through_the_same_checks_as_the_chat(
         {"error": "not_allowed"},
     )
 
+    # A board drawn before someone else moved the deal does not undo their move.
+    status, board = await api(board_root, "GET", "/board/api/deals", mei)
+    [drawn] = [card for card in board["columns"][0]["cards"] if card["id"] == seeded.lathes]
+    with db.session() as session:
+        move_stage(session, actor_of(db, team.tom.id), seeded.lathes, "qualified", now=clock())
+    stale_move = {"stage": "quoted", "seen": drawn["seen"]}
+    assert await api(board_root, "POST", path, mei, stale_move) == (409, {"error": "changed"})
+    assert stage_of(db, seeded.lathes) == ("qualified", None, None)
+
     status, answer = await api(
         board_root, "POST", path, mei, {"stage": "lost", "reason": "other", "note": "Went quiet"}
     )

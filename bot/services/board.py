@@ -26,7 +26,7 @@ from bot.services.deals import DealView, move_stage, stages
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.people import Actor
 from bot.services.visibility import owned_by_visible
-from models import Customer, Deal, LostReason, PipelineStage, Role, Timeframe, User
+from models import Customer, Deal, DealStageChange, LostReason, PipelineStage, Role, Timeframe, User
 
 CARDS_PER_COLUMN = 100
 CLOSED_DAYS = 30
@@ -88,6 +88,9 @@ class BoardCard:
     timeframe: str | None
     lost_reason: str | None
     lost_note: str | None
+    # How many moves the deal had when the board was drawn (``deals.moved_token``): a move from
+    # a board someone else's move has overtaken is refused (DealChanged), as from a chat card.
+    seen: str
 
 
 @dataclass
@@ -200,9 +203,15 @@ def board(session: Session, actor: Actor, filters: BoardFilters, *, now: datetim
         column.weighted[currency] = (
             Decimal(int(cent_percents or 0)).scaleb(-4).quantize(CENT, rounding=ROUND_HALF_UP)
         )
+    moves = (
+        select(func.count())
+        .select_from(DealStageChange)
+        .where(col(DealStageChange.deal_id) == col(Deal.id))
+        .scalar_subquery()
+    )
     for key in [key for key, column in columns.items() if column.count]:
         rows = session.exec(
-            select(Deal, Customer, User)
+            select(Deal, Customer, User, moves)
             .join(Customer, col(Deal.customer_id) == col(Customer.id))
             .join(User, col(Deal.owner_id) == col(User.id))
             .join(PipelineStage, col(Deal.stage_key) == col(PipelineStage.key))
@@ -214,7 +223,9 @@ def board(session: Session, actor: Actor, filters: BoardFilters, *, now: datetim
             )
             .limit(CARDS_PER_COLUMN)
         )
-        columns[key].cards = [_card(deal, customer, owner) for deal, customer, owner in rows]
+        columns[key].cards = [
+            _card(deal, customer, owner, str(seen)) for deal, customer, owner, seen in rows
+        ]
     return Board(
         columns=list(columns.values()),
         reps=_reps(session, actor),
@@ -222,7 +233,7 @@ def board(session: Session, actor: Actor, filters: BoardFilters, *, now: datetim
     )
 
 
-def _card(deal: Deal, customer: Customer, owner: User) -> BoardCard:
+def _card(deal: Deal, customer: Customer, owner: User, seen: str) -> BoardCard:
     assert deal.id is not None and customer.id is not None
     return BoardCard(
         deal_id=deal.id,
@@ -238,6 +249,7 @@ def _card(deal: Deal, customer: Customer, owner: User) -> BoardCard:
         timeframe=deal.timeframe,
         lost_reason=deal.lost_reason,
         lost_note=deal.lost_note,
+        seen=seen,
     )
 
 
@@ -249,10 +261,12 @@ def move(
     *,
     reason: str | None,
     note: str | None,
+    seen: str | None = None,
     now: datetime,
 ) -> DealView:
     """Move a deal from the board: ``deals.move_stage`` with its checks (visible, not read-only,
-    not with an order, a lost reason for Lost); an unknown reason is no reason."""
+    not with an order, a lost reason for Lost, not moved since ``seen``); an unknown reason is no
+    reason."""
     lost_reason = None
     if reason:
         try:
@@ -264,5 +278,5 @@ def move(
     if target is not None and target.is_lost and lost_reason == LostReason.OTHER and not words:
         raise LostNoteNeeded()
     return move_stage(
-        session, actor, deal_id, to_stage, lost_reason=lost_reason, note=words, now=now
+        session, actor, deal_id, to_stage, lost_reason=lost_reason, note=words, seen=seen, now=now
     )

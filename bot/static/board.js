@@ -242,6 +242,16 @@
     return column ? column.name : key;
   }
 
+  function seenOf(dealId) {
+    // The deal's moves when the board was drawn: a move someone else made since is not undone.
+    for (const column of (current && current.columns) || []) {
+      for (const card of column.cards) {
+        if (card.id === dealId) return card.seen;
+      }
+    }
+    return null;
+  }
+
   function isLost(key) {
     const column = current && current.columns.find(function (c) { return c.key === key; });
     return Boolean(column && column.is_lost);
@@ -258,7 +268,12 @@
     const answer = await call("/board/api/deals/" + dealId + "/stage", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ stage: stage, reason: reason || null, note: note || null }),
+      body: JSON.stringify({
+        stage: stage,
+        reason: reason || null,
+        note: note || null,
+        seen: seenOf(dealId),
+      }),
     });
     if (refused(answer.status)) return false;
     if (answer.status === 200) {
