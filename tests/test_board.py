@@ -23,12 +23,13 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import pytest
 from sqlmodel import select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MenuButtonWebApp, WebAppInfo
 from telegram.error import BadRequest
 
 from bot.db import Database
 from bot.emulator import BotAPIEmulator, SimUser
 from bot.formatting import format_money
+from bot.handlers.menu import publish_menu
 from bot.local import LocalBot
 from bot.services import orders
 from bot.services.deals import DealDraft, create_deal, move_stage
@@ -707,8 +708,19 @@ async def test_managers_and_directors_get_the_board_as_their_menu_button(
         }
     for person in (team.tom, team.admin):
         assert emulator.menu_buttons.get(person.id, {"type": "default"}) == {"type": "default"}
-    # The emulator refuses what Telegram refuses: a Mini App over plain http.
+    # Deactivated (or no longer a manager), the board button goes with the menu.
     assert bot.app is not None
+    await publish_menu(bot.app, director.id, None, "en")
+    assert emulator.menu_buttons[director.id] == {"type": "default"}
+    await publish_menu(bot.app, team.manager.id, Role.REP, "zh")
+    assert emulator.menu_buttons[team.manager.id] == {"type": "default"}
+    await publish_menu(bot.app, team.manager.id, Role.MANAGER, "zh")
+    assert emulator.menu_buttons[team.manager.id] == {
+        "type": "web_app",
+        "text": "📊 看板",
+        "web_app": {"url": f"{PUBLIC_URL}/board?lang=zh"},
+    }
+    # The emulator refuses what Telegram refuses: a Mini App over plain http.
     with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
         await bot.app.bot.send_message(
             team.tom.id,
@@ -717,4 +729,9 @@ async def test_managers_and_directors_get_the_board_as_their_menu_button(
                 [[InlineKeyboardButton("x", web_app=WebAppInfo("http://plain.example.com"))]]
             ),
         )
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+        await bot.app.bot.set_chat_menu_button(
+            team.tom.id, MenuButtonWebApp("x", WebAppInfo("http://plain.example.com"))
+        )
+    assert [name for name, _ in emulator.rejections] == ["sendMessage", "setChatMenuButton"]
     emulator.rejections.clear()
