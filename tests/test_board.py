@@ -523,9 +523,18 @@ async def test_a_manager_sees_the_board_and_drags_deals_across_it(
     await expect(card).to_contain_text("Within 3 months")
     await card.get_by_role("button", name="Close").click()
 
+    # Dropped back on its own column, nothing happens.
+    posts: list[str] = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+    await lead.locator(f'[data-deal="{seeded.lathes}"]').drag_to(lead)
+    assert stage_of(db, seeded.lathes) == ("lead", None, None)
+
     # A drag to Qualified moves it, in the database too.
     await lead.locator(f'[data-deal="{seeded.lathes}"]').drag_to(qualified)
     await expect(page.locator("#status")).to_have_text("Moved to Qualified.")
+    assert posts == [f"{board_root}/board/api/deals/{seeded.lathes}/stage"]  # one move only
     await expect(qualified.locator("[data-deal]")).to_have_count(2)
     await expect(qualified.locator(".total")).to_have_text("CNY 170,000.00")
     assert stage_of(db, seeded.lathes) == ("qualified", None, None)

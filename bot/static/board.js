@@ -163,8 +163,9 @@
         section.addEventListener("drop", function (event) {
           event.preventDefault();
           section.classList.remove("over");
-          const dealId = event.dataTransfer.getData("text/plain");
-          if (dealId) move(Number(dealId), column.key);
+          const dealId = Number(event.dataTransfer.getData("text/plain"));
+          const here = column.cards.some(function (card) { return card.id === dealId; });
+          if (dealId && !here) move(dealId, column.key); // dropped back where it was: nothing
         });
       }
       return section;
