@@ -459,7 +459,7 @@ def chromium() -> str | None:
 @pytest.fixture
 async def browser_page() -> AsyncIterator[Any]:
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright, expect
     except ImportError:
         pytest.skip("no browser: Playwright is not installed (pip install -e '.[test]')")
     executable = chromium()
@@ -475,7 +475,9 @@ async def browser_page() -> AsyncIterator[Any]:
         try:
             # Wide enough for every column side by side (a phone scrolls and taps instead).
             page = await browser.new_page(locale="en-US", viewport={"width": 1800, "height": 900})
-            page.set_default_timeout(10_000)
+            # CI runs the SQLite and PostgreSQL suites side by side on two cores: be patient.
+            page.set_default_timeout(15_000)
+            expect.set_options(timeout=15_000)
             yield page
         finally:
             await browser.close()
