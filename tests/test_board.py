@@ -631,6 +631,19 @@ async def test_a_person_reading_chinese_gets_the_board_in_chinese(
     await expect(page.locator('[data-stage="lead"] h2')).to_have_text("线索 1")
     await expect(page.locator('[data-stage="lead"] .total')).to_have_text("¥120,000.00")
 
+    # What people typed is shown as text, never run as markup.
+    typed = '<img src=x onerror="document.title=1">阀门'
+    valves = _deal(
+        db, seeded.team.tom, "<b>华东</b>", typed, "800",
+        close=date(2026, 12, 3), timeframe=Timeframe.NOW, now=clock(),
+    )  # fmt: skip
+    await page.reload()
+    card = page.locator(f'[data-deal="{valves}"]')
+    await expect(card.locator("h3")).to_have_text(typed)
+    await expect(card.locator(".customer")).to_have_text("<b>华东</b>")
+    assert await page.locator("#board img, #board b").count() == 0
+    assert await page.title() == "销售看板"
+
 
 @pytest.mark.parametrize("case", ["forged", "stale", "deactivated", "none"])
 async def test_the_page_shows_nothing_without_good_init_data(
