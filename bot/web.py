@@ -23,6 +23,7 @@ from sqlmodel import select
 from telegram import Update
 
 from bot.app import SalesbotApplication
+from bot.board_web import add_board_pages
 from bot.calendar_page import add_calendar_feed
 from bot.metrics import OUTBOX_ROWS
 from bot.reminders.instance import default_instance_id
@@ -43,6 +44,7 @@ def add_pages(server: WebServer) -> None:
     """The pages people open from the bot (with PUBLIC_URL set): each feature adds its routes
     to ``server.app`` here."""
     add_calendar_feed(server)
+    add_board_pages(server.app, server.application)
 
 
 class WebServer:

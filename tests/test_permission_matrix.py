@@ -29,6 +29,7 @@ TABLE: dict[str, str] = {
     "/visit":               "allow allow allow allow deny  allow allow",
     "/deal":                "allow allow allow allow deny  allow allow",
     "/deals":               "allow allow allow allow allow allow allow",
+    "/board":               "allow allow allow allow allow allow deny ",
     "/quote":               "allow allow allow allow deny  allow allow",
     "/pay":                 "allow allow allow allow allow allow allow",
     "/ticket":              "allow allow allow allow deny  allow allow",

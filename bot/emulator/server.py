@@ -208,6 +208,7 @@ class InlineButton:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    web_app_url: str | None = None  # a Mini App the button opens (no update is sent)
 
 
 @dataclass
@@ -529,9 +530,10 @@ class SimUser:
             if found is None:
                 continue
             if found.callback_data is None:
+                target = found.url or found.web_app_url
                 raise LookupError(
                     f"button {found.text!r} in message {candidate.message_id} has no "
-                    f"callback_data (url={found.url!r}); pressing it sends no update"
+                    f"callback_data (url={target!r}); pressing it sends no update"
                 )
             return await self.press_data(found.callback_data, candidate)
         raise LookupError(f"no inline button {button!r} in chat {self.id}; {self._available()}")
@@ -1919,6 +1921,11 @@ class BotAPIEmulator:
             "web_app",
         ):
             raise BotAPIError("Bad Request: can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            text = button.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise BotAPIError("Bad Request: menu button text must be non-empty")
+            _web_app_url(button.get("web_app"), "menu button")
         self.menu_buttons[chat_id] = button
         return True
 
@@ -2002,8 +2009,25 @@ def _parse_inline_button(button: Any) -> InlineButton:
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https", "tg") or not parts.netloc:
             raise BotAPIError("Bad Request: BUTTON_URL_INVALID")
+    web_app_url = (
+        _web_app_url(button["web_app"], "inline keyboard button") if ("web_app" in button) else None
+    )
     return InlineButton(
         text=text,
         callback_data=callback_data if isinstance(callback_data, str) else None,
         url=url if isinstance(url, str) else None,
+        web_app_url=web_app_url,
     )
+
+
+def _web_app_url(web_app: Any, where: str) -> str:
+    """A WebAppInfo's URL; Telegram opens Mini Apps over HTTPS only."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str):
+        raise BotAPIError(f"Bad Request: can't parse {where} JSON object: Web App URL expected")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise BotAPIError(
+            f"Bad Request: {where} Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )
+    return url

@@ -53,6 +53,7 @@ from bot.conversations.visit import media_offer_handler, undo_handler, visit_con
 from bot.conversations.visit_edit import visit_edit_conversation
 from bot.handlers import (
     basics,
+    board,
     business,
     calendar,
     customers,
@@ -125,6 +126,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("users", users.list_users, filters=private),
             CommandHandler("customers", customers.list_customers, filters=private),
             CommandHandler("deals", deals.board, filters=private),
+            CommandHandler("board", board.open_board, filters=private),
             CommandHandler("today", today.my_day, filters=private),
             CommandHandler("tickets", tickets.list_open, filters=private),
             CommandHandler("outbox", show_outbox, filters=private),

@@ -24,6 +24,7 @@ SELLING = (
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.REP: (
         *SELLING,
+        "board",
         "calendar",
         "funnel",
         "export",
@@ -34,6 +35,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
     Role.MANAGER: (
         *SELLING,
+        "board",
         "calendar",
         "approvals",
         "digest",
@@ -55,6 +57,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "customers",
         "near",
         "deals",
+        "board",
         "segments",
         "digest",
         "reassign",
@@ -71,6 +74,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "approvals",
         "customers",
         "deals",
+        "board",
         "tickets",
         "segments",
         "pay",
@@ -104,6 +108,15 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "cancel",
     ),
 }
+
+
+# Roles whose chat menu button opens the pipeline board (with PUBLIC_URL set).
+BOARD_MENU_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR})
+
+
+def may_open_board(role: Role) -> bool:
+    """Whether ``role`` may open the pipeline board (/board, the Mini App): whoever sees deals."""
+    return "board" in COMMANDS_BY_ROLE[role]
 
 
 # Roles that see records without changing them (a button or forged press gets "not allowed").
