@@ -268,6 +268,19 @@ async def test_reset_deactivation_and_guesses_get_nothing(
     status, _, body = await feeds.fetch(second)
     assert (status, body) == (404, b"not found")
 
+    # Deactivated in /users, Sara's link is revoked for good: reactivated, the old link still
+    # opens nothing, and /calendar makes her a new one.
+    admin = team.admin
+    for shown, action in (("Sara", "Deactivate"), ("⛔ Sara", "Reactivate")):
+        await bot.send(admin, "/users")
+        await bot.press(admin, f"{shown} · Sales rep")
+        await bot.press(admin, action)
+    with db.session() as session:
+        assert session.exec(select(User).where(User.telegram_id == team.sara.id)).one().is_active
+    assert (await feeds.fetch(sara))[0] == 404
+    renewed = await feed_url(bot, team.sara)
+    assert renewed != sara and (await feeds.fetch(renewed))[0] == 200
+
 
 async def test_a_feed_shows_only_the_persons_own_work(
     bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock, feeds: FeedServer

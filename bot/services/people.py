@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from bot.parsing.text import one_line
 from bot.services.codes import new_code, stored_form
 from bot.services.errors import NotAllowed, NotFound, ServiceError
-from models import Contact, Customer, Invite, Role, Team, User
+from models import CalendarFeed, Contact, Customer, Invite, Role, Team, User
 
 INVITE_VALIDITY = timedelta(days=7)
 ROLES_WITH_TEAM = frozenset({Role.REP, Role.MANAGER})
@@ -423,6 +423,8 @@ def set_user_active(
     assert user is not None
     if user.is_active != active:
         user.is_active, user.updated_at = active, now
+    if not active:  # their calendar link is revoked for good; reactivated, they ask anew
+        session.execute(delete(CalendarFeed).where(col(CalendarFeed.user_id) == user_id))
     session.flush()
     return get_user(session, actor, user_id, admin_ids=admin_ids)
 
