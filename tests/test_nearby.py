@@ -366,6 +366,17 @@ async def test_the_brief_suggests_customers_past_their_cadence_near_yesterdays_r
             longitude=HERE[1])  # fmt: skip
     touched(db, team.ken, acme, datetime(2026, 11, 24, 3, 0, tzinfo=UTC), latitude=HERE[0],
             longitude=HERE[1])  # fmt: skip
+    # … and later at Foxtrot, 8 km east, where Golf (due) is a kilometre further on.
+    foxtrot = add_customer(db, tom, "Foxtrot Mills")
+    golf = add_customer(db, tom, "Golf Supplies")  # C, created 2025: due
+    place(db, foxtrot, 0, 8)
+    place(db, golf, 0, 9)
+    with db.session() as session:
+        old_golf = session.get(Customer, golf)
+        assert old_golf is not None
+        old_golf.created_at = datetime(2025, 1, 1, tzinfo=UTC)
+    touched(db, tom, foxtrot, datetime(2026, 11, 24, 6, 0, tzinfo=UTC), latitude=HERE[0],
+            longitude=HERE[1] + 8 * KM_LON)  # fmt: skip
 
     clock.current = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)  # Wed 08:30 in Shanghai
     await bot.tick()
@@ -375,6 +386,7 @@ async def test_the_brief_suggests_customers_past_their_cadence_near_yesterdays_r
     at = lines.index("Near yesterday's route (due for a visit)")
     assert lines[at + 1 :] == [
         "📍 Bolt Works [A] · 0.4 km from where you were · 31 days",
+        "📍 Golf Supplies · 1.0 km from where you were · never touched",
         "📍 Echo Trading · 2.0 km from where you were · never touched",
     ]
     [kens] = [m.text for m in team.ken.messages if m.text.startswith("☀️")]

@@ -2,10 +2,12 @@
 shared location or the first check-in at a visit), "customers near me" for a shared location,
 and the customers near yesterday's route for the morning brief.
 
-The database finds them: a box around the place on the indexed latitude/longitude
-(``ix_customer_latitude_longitude``), then the squared equirectangular distance, computed,
-filtered and ordered in the same query. Plain arithmetic, the same on SQLite and PostgreSQL;
-within a few kilometres it differs from the great-circle distance by far less than 0.1 %.
+The database finds them, in one query: a box around the place (or around all of yesterday's
+check-ins) on the indexed latitude/longitude (``ix_customer_latitude_longitude``, or with the
+owner first for a rep's own), then the squared equirectangular distance (to the nearest of the
+points), computed, filtered and ordered in the same query. Plain arithmetic, the same on SQLite
+and PostgreSQL; within a few kilometres it differs from the great-circle distance by far less
+than 0.1 %.
 """
 
 from __future__ import annotations
@@ -127,33 +129,50 @@ def keep_check_in(session: Session, actor: Actor, touch_id: int, *, now: datetim
     return set_location(session, actor, touch.customer_id, touch.latitude, touch.longitude, now=now)
 
 
-def _box(latitude: float, longitude: float, km: float) -> tuple[sa.ColumnElement[bool], float]:
-    """The indexed condition of a box around the point that holds every place within ``km``,
-    and the cosine that scales a degree of longitude there."""
-    cos = max(math.cos(math.radians(latitude)), MIN_COS)
-    dlat = km / KM_PER_DEGREE
-    dlon = min(km / (KM_PER_DEGREE * cos), 180.0)
-    lat_c, lon_c = col(Customer.latitude), col(Customer.longitude)
-    condition = sa.and_(lat_c.between(latitude - dlat, latitude + dlat))
-    west, east = longitude - dlon, longitude + dlon
-    if west < -180.0:  # across the antimeridian: two ranges of longitude
-        lon_range = sa.or_(lon_c >= west + 360.0, lon_c <= east)
-    elif east > 180.0:
-        lon_range = sa.or_(lon_c >= west, lon_c <= east - 360.0)
-    else:
-        lon_range = lon_c.between(west, east)
-    return sa.and_(condition, lon_range), cos
+@dataclass(frozen=True)
+class _Box:
+    """The box around a point that holds every place within ``km`` of it (longitudes may run
+    past ±180 when it crosses the antimeridian), and the cosine that scales a degree of
+    longitude there."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+    cos: float
+
+    @classmethod
+    def around(cls, latitude: float, longitude: float, km: float) -> _Box:
+        cos = max(math.cos(math.radians(latitude)), MIN_COS)
+        dlat = km / KM_PER_DEGREE
+        dlon = min(km / (KM_PER_DEGREE * cos), 180.0)
+        return cls(latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon, cos)
+
+    @property
+    def crosses(self) -> bool:
+        return self.west < -180.0 or self.east > 180.0
+
+    def condition(self) -> sa.ColumnElement[bool]:
+        """The condition on the indexed columns."""
+        lon_c = col(Customer.longitude)
+        if self.west < -180.0:  # across the antimeridian: two ranges of longitude
+            lon_range = sa.or_(lon_c >= self.west + 360.0, lon_c <= self.east)
+        elif self.east > 180.0:
+            lon_range = sa.or_(lon_c >= self.west, lon_c <= self.east - 360.0)
+        else:
+            lon_range = lon_c.between(self.west, self.east)
+        return sa.and_(col(Customer.latitude).between(self.south, self.north), lon_range)
 
 
 def _squared_degrees(
-    latitude: float, longitude: float, cos: float
+    latitude: float, longitude: float, box: _Box
 ) -> sa.ColumnElement[float | None]:
     """The squared equirectangular distance to the point, in degrees of latitude."""
     dlat = col(Customer.latitude) - latitude
-    raw = col(Customer.longitude) - longitude
-    # The shorter way round when the box crosses the antimeridian.
-    dlon = sa.case((raw > 180.0, raw - 360.0), (raw < -180.0, raw + 360.0), else_=raw) * cos
-    return dlat * dlat + dlon * dlon
+    dlon = col(Customer.longitude) - longitude
+    if box.crosses:  # the shorter way round, across the antimeridian
+        dlon = sa.case((dlon > 180.0, dlon - 360.0), (dlon < -180.0, dlon + 360.0), else_=dlon)
+    return dlat * dlat + (dlon * box.cos) * (dlon * box.cos)
 
 
 def near(
@@ -166,17 +185,54 @@ def near(
     cadence_days: dict[str, int],
     km: float = NEAR_KM,
     limit: int = NEAR_LIMIT,
-    only_past_cadence: bool = False,
-    leave_out: Iterable[int] = (),
 ) -> list[NearCustomer]:
     """The customers ``actor`` sees within ``km`` of the point, nearest first, with the days
     since their last touch and whether that is past their tier's cadence."""
     if not valid_point(latitude, longitude):
         raise PlaceInvalid()
-    box, cos = _box(latitude, longitude, km)
-    distance = _squared_degrees(latitude, longitude, cos).label("distance")
+    points = [(latitude, longitude)]
+    return _nearest(session, actor, points, now=now, cadence_days=cadence_days, km=km, limit=limit)
+
+
+def _nearest(
+    session: Session,
+    actor: Actor,
+    points: list[tuple[float, float]],
+    *,
+    now: datetime,
+    cadence_days: dict[str, int],
+    km: float,
+    limit: int,
+    only_past_cadence: bool = False,
+    leave_out: Iterable[int] = (),
+) -> list[NearCustomer]:
+    """The customers ``actor`` sees within ``km`` of any of the points, nearest (to the
+    nearest point) first. One query: a box on the index around all the points, then each
+    row's squared distance to the nearest point, filtered and ordered in the database."""
+    boxes = [_Box.around(latitude, longitude, km) for latitude, longitude in points]
+    distances = [
+        _squared_degrees(latitude, longitude, box)
+        for (latitude, longitude), box in zip(points, boxes, strict=True)
+    ]
+    if len(points) == 1:
+        where, nearest = boxes[0].condition(), distances[0]
+    else:
+        # SQLite's scalar min() of several values is PostgreSQL's least().
+        smallest = func.least if session.get_bind().dialect.name == "postgresql" else func.min
+        nearest = smallest(*distances)
+        if any(box.crosses for box in boxes):
+            where = sa.or_(*(box.condition() for box in boxes))
+        else:
+            where = _Box(
+                min(box.south for box in boxes),
+                max(box.north for box in boxes),
+                min(box.west for box in boxes),
+                max(box.east for box in boxes),
+                1.0,
+            ).condition()
+    distance = nearest.label("distance")
     radius = km / KM_PER_DEGREE
-    conditions = [box, customers_visible_to(actor), distance <= radius * radius]
+    conditions = [where, customers_visible_to(actor), distance <= radius * radius]
     left_out = list(leave_out)
     if left_out:
         conditions.append(col(Customer.id).not_in(left_out))
@@ -186,7 +242,6 @@ def near(
         select(Customer, distance)
         .where(*conditions)
         .order_by(distance, col(Customer.id))
-        # Past-cadence rows are picked in SQL; otherwise every row in the box qualifies.
         .limit(limit)
     ).all()
     touched = _last_touches(session, [customer.id or 0 for customer, _ in rows])
@@ -282,22 +337,23 @@ def near_route(
         .limit(ROUTE_POINTS)
     ).all()
     visited = {customer_id for customer_id, _lat, _lon in check_ins}
-    best: dict[int, NearCustomer] = {}
-    for _customer_id, latitude, longitude in check_ins:
-        if latitude is None or longitude is None or not valid_point(latitude, longitude):
-            continue
-        for found in near(
-            session,
-            actor,
-            latitude,
-            longitude,
-            now=now,
-            cadence_days=cadence_days,
-            limit=limit,
-            only_past_cadence=True,
-            leave_out=visited,
-        ):
-            kept = best.get(found.customer_id)
-            if kept is None or found.km < kept.km:
-                best[found.customer_id] = found
-    return sorted(best.values(), key=lambda found: (found.km, found.customer_id))[:limit]
+    points = sorted(
+        {
+            (latitude, longitude)
+            for _customer_id, latitude, longitude in check_ins
+            if latitude is not None and longitude is not None and valid_point(latitude, longitude)
+        }
+    )
+    if not points:
+        return []
+    return _nearest(
+        session,
+        actor,
+        points,
+        now=now,
+        cadence_days=cadence_days,
+        km=NEAR_KM,
+        limit=limit,
+        only_past_cadence=True,
+        leave_out=visited,
+    )
