@@ -393,3 +393,38 @@ async def test_the_brief_suggests_customers_past_their_cadence_near_yesterdays_r
     assert "Near yesterday's route" not in kens  # none of his customers is near
     [sara] = [m.text for m in team.sara.messages if m.text.startswith("☀️")]
     assert sara == "☀️ Good morning, Sara: nothing due today (Wed 25 Nov)."
+
+
+async def test_near_finds_places_across_the_antimeridian(
+    bot: LocalBot, emulator: BotAPIEmulator, db: Database, clock: FakeClock
+) -> None:
+    """Fiji, 16.5° S (a degree of longitude is 106.6 km there): places either side of ±180°
+    are found the short way round, by "near me" and by the route of yesterday's check-ins."""
+    clock.current = NOW
+    team = await sales_team(bot, emulator)
+    east, west, far = (add_customer(db, team.tom, name) for name in ("East", "West", "Far"))
+    for customer_id, longitude in ((east, 179.998), (west, -179.997), (far, -179.9)):
+        with db.session() as session:
+            customer = session.get(Customer, customer_id)
+            assert customer is not None
+            customer.latitude, customer.longitude = -16.5, longitude
+    tom = actor_of(db, team.tom.id)
+    with db.session() as session:
+        found = nearby.near(session, tom, -16.5, 179.999, now=NOW, cadence_days=CADENCE)
+        assert [(c.name, round(c.km, 2)) for c in found] == [("East", 0.11), ("West", 0.43)]
+        found = nearby.near(session, tom, -16.5, -179.99, now=NOW, cadence_days=CADENCE)
+        assert [(c.name, round(c.km, 2)) for c in found] == [("West", 0.75), ("East", 1.28)]
+    yesterday = NOW - timedelta(hours=3)
+    touched(db, team.tom, east, yesterday, latitude=-16.5, longitude=179.999)
+    touched(db, team.tom, east, yesterday, latitude=-16.5, longitude=-179.92)
+    with db.session() as session:
+        route = nearby.near_route(
+            session,
+            tom,
+            since=NOW - timedelta(days=1),
+            until=NOW,
+            now=NOW,
+            cadence_days={"A": 1, "B": 1, "C": 1},
+        )
+    # East was visited; West is 0.43 km from the first check-in, Far 2.13 km from the second.
+    assert [(c.name, round(c.km, 2)) for c in route] == [("West", 0.43), ("Far", 2.13)]
