@@ -17,13 +17,13 @@ from bot.handlers.replies import (
     reply,
     send_with_reply_keyboard,
 )
-from bot.services import nearby
+from bot.services import nearby, segments
 from bot.services.errors import NotFound
 
 
 def cadence_days(context: BotContext) -> dict[str, int]:
     settings = context.deps.settings
-    return {tier: settings.cadence_days(tier) for tier in ("A", "B", "C")}
+    return {tier: settings.cadence_days(tier) for tier in segments.TIERS}
 
 
 async def near_command(update: Update, context: BotContext) -> None:

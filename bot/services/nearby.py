@@ -15,15 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import Actor
+from bot.services.segments import cadence_cutoff
 from bot.services.visibility import customers_visible_to, refuse_read_only, visible_customer
-from models import Customer, Touch, UTCDateTime
+from models import Customer, Touch
 
 NEAR_KM = 5.0  # how far "near" reaches
 NEAR_LIMIT = 8  # customers listed for one place
@@ -275,23 +276,11 @@ def _past_cadence_condition(now: datetime, cadence_days: dict[str, int]) -> sa.C
         .where(
             col(Touch.customer_id) == col(Customer.id),
             col(Touch.deleted_at).is_(None),
-            col(Touch.created_at) >= _cutoff(now, cadence_days),
+            col(Touch.created_at) >= cadence_cutoff(now, cadence_days),
         )
         .exists()
     )
-    return sa.and_(col(Customer.created_at) < _cutoff(now, cadence_days), ~recent)
-
-
-def _cutoff(now: datetime, cadence_days: dict[str, int]) -> sa.ColumnElement[datetime]:
-    instant = UTCDateTime()
-    return sa.case(
-        *(
-            (col(Customer.tier) == tier, sa.literal(now - timedelta(days=days), type_=instant))
-            for tier, days in cadence_days.items()
-            if tier != "C"
-        ),
-        else_=sa.literal(now - timedelta(days=cadence_days["C"]), type_=instant),
-    )
+    return sa.and_(col(Customer.created_at) < cadence_cutoff(now, cadence_days), ~recent)
 
 
 def _last_touches(session: Session, customer_ids: list[int]) -> dict[int, datetime]:

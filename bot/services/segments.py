@@ -540,6 +540,20 @@ def segment_page(session: Session, actor: Actor, kind: str, value: str, page: in
 # -- visit cadence -------------------------------------------------------------------------------
 
 
+def cadence_cutoff(now: datetime, cadence_days: dict[str, int]) -> sa.ColumnElement[datetime]:
+    """The instant before which a customer's last touch is past its tier's visit cadence (a
+    customer without a tier: C's), as a column expression on ``Customer``."""
+    instant = UTCDateTime()
+    return sa.case(
+        *(
+            (col(Customer.tier) == tier, sa.literal(now - timedelta(days=days), type_=instant))
+            for tier, days in cadence_days.items()
+            if tier != "C"
+        ),
+        else_=sa.literal(now - timedelta(days=cadence_days["C"]), type_=instant),
+    )
+
+
 def past_cadence(
     session: Session,
     owner_id: int,
@@ -562,16 +576,7 @@ def past_cadence(
         .subquery("last_touch")
     )
     since = func.coalesce(last_touch.c.last_touch, col(Customer.created_at))
-    instant = UTCDateTime()
-    cutoff = sa.case(
-        *(
-            (col(Customer.tier) == tier, sa.literal(now - timedelta(days=days), type_=instant))
-            for tier, days in cadence_days.items()
-            if tier != "C"
-        ),
-        else_=sa.literal(now - timedelta(days=cadence_days["C"]), type_=instant),
-    )
-    condition = (col(Customer.owner_id) == owner_id, since < cutoff)
+    condition = (col(Customer.owner_id) == owner_id, since < cadence_cutoff(now, cadence_days))
     base = select(Customer, last_touch.c.last_touch).outerjoin(
         last_touch, last_touch.c.customer_id == col(Customer.id)
     )
